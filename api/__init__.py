@@ -1,0 +1,53 @@
+"""HTTP only: the /v1 blueprints, their hooks, the OpenAPI document and Swagger UI."""
+
+import http
+
+from flask import Flask, Response
+from flask_smorest import Api as SmorestApi
+from flask_smorest.utils import prepare_response
+
+from api import docs, errors, request_id
+from api.errors import PROBLEM_JSON
+from schemas.base import ProblemSchema
+
+
+class Api(SmorestApi):
+    """flask-smorest's Api, documenting every error as our problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self):
+        errors.register_error_handlers(self._app)
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Unexpected error", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+
+
+def register(app: Flask) -> Api:
+    """Wire request ids, errors, the /v1 resources, the spec and Swagger UI into `app`."""
+    from api import clients, contacts, ops, tokens
+
+    request_id.register(app)
+    api = Api(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A gateway token"}
+    )
+    for module in (clients, contacts, tokens):
+        api.register_blueprint(module.blp, url_prefix=f"/v1{module.blp.url_prefix or ''}")
+    api.register_blueprint(ops.blp)
+    docs.register(app)
+
+    @app.after_request
+    def _no_sniff(response: Response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    return api

@@ -1,0 +1,30 @@
+"""Bearer-token authentication for every /v1 route."""
+
+from datetime import timedelta
+
+from flask import current_app, g, request
+
+from api.context import uow
+from api.errors import problem
+from services import tokens
+
+
+def _unauthorized(detail: str, error: str | None = None):
+    challenge = "Bearer" if error is None else f'Bearer error="{error}"'
+    return problem(401, detail, headers={"WWW-Authenticate": challenge})
+
+
+def authenticate():
+    """before_request: set g.actor from the bearer token, or answer 401."""
+    if request.method == "OPTIONS":
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return _unauthorized("This route needs 'Authorization: Bearer <token>'.")
+    touch = timedelta(seconds=current_app.config["TOKEN_TOUCH_SECONDS"])
+    found = tokens.authenticate(uow(), secret.strip(), touch)
+    if found is None:
+        return _unauthorized("The token is unknown, revoked or expired.", "invalid_token")
+    g.actor = found
+    return None

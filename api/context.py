@@ -1,0 +1,39 @@
+"""What a view needs from the request and the app: the unit of work, the caller, If-Match."""
+
+from flask import current_app, g, request
+
+from domain.rights import Actor
+
+# Documented on every response that carries a tag.
+ETAG_HEADER = {
+    "ETag": {"description": "Strong entity tag of this version", "schema": {"type": "string"}}
+}
+
+
+def uow():
+    """A fresh unit of work from the app's factory."""
+    return current_app.extensions["uow_factory"]()
+
+
+def actor() -> Actor:
+    """The authenticated caller of this request."""
+    return g.actor
+
+
+def if_match() -> frozenset[str] | None:
+    """The strong tags of If-Match, {'*'} for a star, or None when the header is absent."""
+    if "If-Match" not in request.headers:
+        return None
+    tags = request.if_match
+    if tags.star_tag:
+        return frozenset({"*"})
+    return frozenset(tags.as_set(include_weak=False))
+
+
+def etag_header(tag: str) -> dict[str, str]:
+    return {"ETag": f'"{tag}"'}
+
+
+def page_of(items, total: int, args: dict) -> dict:
+    """The list envelope of api.md."""
+    return {"items": items, "total": total, "page": args["page"], "page_size": args["page_size"]}

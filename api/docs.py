@@ -1,0 +1,15 @@
+"""Swagger UI's assets, served by the gateway itself: it must work with no internet."""
+
+from flask import Blueprint, Flask, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
+
+blp = Blueprint("swagger_assets", __name__)
+
+
+@blp.route("/docs/assets/<path:filename>")
+def swagger_asset(filename: str):
+    return send_from_directory(swagger_ui_path, filename, max_age=3600)
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(blp)

@@ -1,0 +1,124 @@
+"""The one place where errors become application/problem+json answers."""
+
+import http
+import logging
+
+from flask import Flask, g, jsonify
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from domain import errors as de
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+# Stable machine-readable codes by HTTP status, for errors raised by HTTP machinery.
+CODE_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+# Domain errors: (status, code).
+DOMAIN_ERRORS = {
+    de.NotFound: (404, "not_found"),
+    de.Forbidden: (403, "forbidden"),
+    de.Conflict: (409, "conflict"),
+    de.PreconditionFailed: (412, "precondition_failed"),
+    de.InvalidInput: (422, "validation_error"),
+    de.IdempotencyKeyReused: (422, "idempotency_key_reused"),
+}
+
+
+def problem(status: int, detail: str, code: str | None = None, headers=None, **extra):
+    """A problem+json response."""
+    body = {
+        "type": "about:blank",
+        "title": http.HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code or CODE_BY_STATUS.get(status, "error"),
+        **extra,
+    }
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _flatten(messages, prefix="") -> dict[str, list[str]]:
+    """webargs' {"json": {"a": {"0": [...]}}} as {"a.0": [...]}; locations are dropped."""
+    if isinstance(messages, list):
+        return {prefix or "body": [str(m) for m in messages]}
+    flat = {}
+    for key, value in messages.items():
+        key = "body" if key == "_schema" else str(key)
+        flat.update(_flatten(value, f"{prefix}.{key}" if prefix else key))
+    return flat
+
+
+def _field_errors(messages: dict) -> dict[str, list[str]]:
+    flat = {}
+    for location_messages in messages.values():  # "json", "query", ...
+        flat.update(_flatten(location_messages))
+    return flat
+
+
+def handle_http_exception(error: HTTPException):
+    """Werkzeug and webargs errors: 404 routes, 405, 413, bad JSON, 422 validation."""
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    if status == 422 and "messages" in data:
+        errors = _field_errors(data["messages"])
+        fields = ", ".join(sorted(errors))
+        return problem(422, f"Invalid fields: {fields}.", errors=errors)
+    if status == 400:
+        return problem(400, "The request body is not valid JSON.")
+    if status == 413:
+        return problem(413, "The request body is larger than the gateway accepts.")
+    if status == 404:
+        return problem(404, "No such resource.")
+    detail = error.description if status < 500 else "The gateway could not answer this request."
+    return problem(status, detail, headers=data.get("headers"))
+
+
+def handle_domain_error(error: de.DomainError):
+    for kind, (status, code) in DOMAIN_ERRORS.items():
+        if isinstance(error, kind):
+            return problem(status, error.detail, code, **error.extra)
+    return problem(400, error.detail, "bad_request", **error.extra)
+
+
+def handle_database_down(error: DBAPIError):
+    log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else error)
+    return problem(
+        503,
+        "The gateway cannot reach its database; try again shortly.",
+        headers={"Retry-After": "5"},
+    )
+
+
+def handle_unexpected(error: Exception):
+    # Logged with its trace for the operator; the caller learns nothing of the internals.
+    log.exception("unhandled error in request %s", getattr(g, "request_id", "-"))
+    return problem(500, "The gateway could not answer this request.")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(de.DomainError, handle_domain_error)
+    app.register_error_handler(OperationalError, handle_database_down)
+    app.register_error_handler(Exception, handle_unexpected)

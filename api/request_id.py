@@ -1,0 +1,37 @@
+"""X-Request-ID: taken from the caller when sane, else made; on every response and log line."""
+
+import logging
+import re
+import uuid
+
+from flask import Flask, g, has_request_context, request
+
+_SANE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def _assign():
+    offered = request.headers.get("X-Request-ID", "")
+    g.request_id = offered if _SANE.match(offered) else uuid.uuid4().hex
+
+
+def _echo(response):
+    response.headers["X-Request-ID"] = getattr(g, "request_id", None) or uuid.uuid4().hex
+    return response
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served, for the CaseWare Cloud adapter; None outside one."""
+    return getattr(g, "request_id", None) if has_request_context() else None
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds `request_id` to every log record."""
+
+    def filter(self, record):
+        record.request_id = current_request_id() or "-"
+        return True
+
+
+def register(app: Flask) -> None:
+    app.before_request(_assign)
+    app.after_request(_echo)

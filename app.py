@@ -1,0 +1,43 @@
+"""The gateway's application factory; importing this module does nothing else."""
+
+import logging
+
+from flask import Flask
+
+import api
+import cli
+from api.request_id import RequestIdFilter
+from config import Config
+from db.engine import make_engine
+from db.uow import unit_of_work_factory
+
+
+def _configure_logging(app: Flask) -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+    )
+    root = logging.getLogger()
+    if not any(isinstance(f, RequestIdFilter) for h in root.handlers for f in h.filters):
+        root.addHandler(handler)
+    root.setLevel(app.config["LOG_LEVEL"])
+
+
+def create_app(config: type[Config] | Config | None = None) -> Flask:
+    """Build a gateway: storage, the /v1 API, the operator commands."""
+    app = Flask(__name__, static_folder=None)
+    app.config.from_object(config or Config)
+    app.json.sort_keys = False  # fields in the order the schemas declare them
+    if not app.config["TESTING"]:
+        _configure_logging(app)
+
+    engine = make_engine(
+        app.config["DATABASE_URL"], sqlite_busy_timeout=app.config["SQLITE_BUSY_TIMEOUT_SECONDS"]
+    )
+    app.extensions["db_engine"] = engine
+    app.extensions["uow_factory"] = unit_of_work_factory(engine)
+
+    api.register(app)
+    cli.register(app)
+    return app

@@ -1,0 +1,67 @@
+"""Configuration read once from the environment, with a subclass for tests."""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+class Config:
+    """Settings for a running gateway; every variable is listed in .env.example."""
+
+    # Where the data lives: a SQLite file under var/ unless DATABASE_URL names another database.
+    DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{ROOT / 'var' / 'gateway.db'}"
+    # Requests over this size are refused with 413 before they are read.
+    MAX_CONTENT_LENGTH = _int("MAX_BODY_BYTES", 1024 * 1024)
+    # Idempotency keys are remembered at least this long.
+    IDEMPOTENCY_TTL_SECONDS = _int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
+    # A key whose first request has not finished after this long is taken as abandoned.
+    IDEMPOTENCY_LOCK_SECONDS = _int("IDEMPOTENCY_LOCK_SECONDS", 120)
+    # last_used_at of a token is written at most this often, to keep reads free of writes.
+    TOKEN_TOUCH_SECONDS = _int("TOKEN_TOUCH_SECONDS", 60)
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    SQLITE_BUSY_TIMEOUT_SECONDS = _float("SQLITE_BUSY_TIMEOUT_SECONDS", 30.0)
+
+    # CaseWare Cloud; read by the adapter (adapters/caseware_cloud).
+    CWC_BASE_URL = os.environ.get(
+        "CWC_BASE_URL", "http://127.0.0.1:8081/demo/ms/caseware-cloud/api/v2"
+    )
+    CWC_CLIENT_ID = os.environ.get("CWC_CLIENT_ID", "")
+    CWC_CLIENT_SECRET = os.environ.get("CWC_CLIENT_SECRET", "")
+
+    # flask-smorest and the OpenAPI document.
+    API_TITLE = "CaseWare Cloud link gateway"
+    API_VERSION = "1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "v1/openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "/docs/assets/"
+    # validatorUrl off: the public validator is out of reach behind a firm's firewall.
+    API_SPEC_OPTIONS = {
+        "security": [{"bearerAuth": []}],
+        "info": {
+            "description": "Links AuditCase clients and their contact persons to CaseWare Cloud. "
+            "Authorize with a gateway token (Bearer). Errors are application/problem+json with a "
+            "stable `code`; lists are paged; single resources carry an ETag and honour If-Match."
+        },
+    }
+    OPENAPI_SWAGGER_UI_CONFIG = {"persistAuthorization": True, "validatorUrl": None}
+    JSON_SORT_KEYS = False
+    TESTING = False
+
+
+class TestConfig(Config):
+    """Settings for the test suite: an in-memory-free temporary database chosen by the tests."""
+
+    TESTING = True
+    DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    TOKEN_TOUCH_SECONDS = 0

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, the engine, repositories and the unit of work."""

@@ -1,0 +1,47 @@
+"""The unit of work: one transaction, its repositories, and commit or rollback."""
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.repositories import (
+    ClientRepository,
+    ContactRepository,
+    IdempotencyRepository,
+    TokenRepository,
+)
+
+
+class UnitOfWork:
+    """`with uow: ... uow.commit()`; leaving the block without commit rolls back."""
+
+    def __init__(self, session_factory: sessionmaker):
+        self._session_factory = session_factory
+        self.session: Session | None = None
+
+    def __enter__(self) -> "UnitOfWork":
+        self.session = self._session_factory()
+        self.clients = ClientRepository(self.session)
+        self.contacts = ContactRepository(self.session)
+        self.tokens = TokenRepository(self.session)
+        self.idempotency = IdempotencyRepository(self.session)
+        return self
+
+    def __exit__(self, exc_type, *_):
+        # close() ends an uncommitted transaction too, but unlike rollback() it leaves loaded
+        # objects readable, so a service can return what it read.
+        try:
+            if exc_type is not None:
+                self.session.rollback()
+        finally:
+            self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def flush(self) -> None:
+        self.session.flush()
+
+
+def unit_of_work_factory(engine):
+    """A callable that makes a fresh UnitOfWork for each use."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    return lambda: UnitOfWork(factory)

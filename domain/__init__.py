@@ -1,0 +1,1 @@
+"""Rules of the gateway: no Flask, no SQLAlchemy, no requests."""

@@ -1,0 +1,32 @@
+"""Who may do what: the rights a token can carry and the check services make."""
+
+from dataclasses import dataclass
+
+from domain.errors import Forbidden
+
+CLIENTS_READ = "clients:read"
+CLIENTS_WRITE = "clients:write"
+LINKS_READ = "links:read"
+LINKS_WRITE = "links:write"
+ADMIN = "admin"
+
+ALL_RIGHTS = (CLIENTS_READ, CLIENTS_WRITE, LINKS_READ, LINKS_WRITE, ADMIN)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller behind a request: a token's name and the rights it carries."""
+
+    name: str
+    rights: frozenset[str]
+
+
+def unknown_rights(rights) -> list[str]:
+    """The names in `rights` that are not rights of this gateway."""
+    return sorted(set(rights) - set(ALL_RIGHTS))
+
+
+def require(actor: Actor, right: str) -> None:
+    """Raise Forbidden unless the actor carries `right`."""
+    if right not in actor.rights:
+        raise Forbidden(right)

@@ -1,0 +1,1 @@
+"""The public contract in marshmallow: one module per resource, written by hand."""

@@ -1,0 +1,81 @@
+"""Issue, check, list and revoke the bearer tokens that callers present."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from db.models import Token, utcnow
+from domain import rights as r
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.rights import Actor
+
+# The operator at the command line holds every right.
+OPERATOR = Actor("operator", frozenset(r.ALL_RIGHTS))
+TOKEN_PREFIX = "cwg_"
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(
+    uow, actor: Actor, name: str, rights: list[str], expires_at: datetime | None = None
+):
+    """Store a new token and return (token, secret); the secret is never stored or shown again."""
+    r.require(actor, r.ADMIN)
+    unknown = r.unknown_rights(rights)
+    if unknown:
+        raise InvalidInput("Unknown rights.", {"rights": [f"Unknown right: {u}" for u in unknown]})
+    if expires_at is not None and expires_at <= utcnow():
+        raise InvalidInput("Expiry in the past.", {"expires_at": ["Must be in the future."]})
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with uow:
+        if uow.tokens.by_name(name) is not None:
+            raise Conflict(f"A token named '{name}' exists already.")
+        token = Token(
+            name=name,
+            token_hash=_hash(secret),
+            rights=",".join(sorted(set(rights))),
+            expires_at=expires_at,
+        )
+        uow.tokens.add(token)
+        uow.commit()
+    return token, secret
+
+
+def authenticate(uow, secret: str, touch_after: timedelta) -> Actor | None:
+    """The actor behind `secret`, or None when it is unknown, revoked or expired."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    presented = _hash(secret)
+    with uow:
+        token = uow.tokens.by_hash(presented)
+        if token is None or not hmac.compare_digest(token.token_hash, presented):
+            return None
+        now = utcnow()
+        if token.expires_at is not None and token.expires_at <= now:
+            return None
+        # Written at most once per `touch_after`, so that reads stay reads.
+        if token.last_used_at is None or now - token.last_used_at >= touch_after:
+            token.last_used_at = now
+            uow.commit()
+        return Actor(token.name, frozenset(token.rights_list))
+
+
+def list_tokens(uow, actor: Actor) -> list[Token]:
+    """Every token, secrets excluded (only their hashes are stored)."""
+    r.require(actor, r.ADMIN)
+    with uow:
+        return uow.tokens.all()
+
+
+def revoke_token(uow, actor: Actor, name: str) -> None:
+    """Delete the token; the next request that presents it is refused everywhere."""
+    r.require(actor, r.ADMIN)
+    with uow:
+        token = uow.tokens.by_name(name)
+        if token is None:
+            raise NotFound(f"No token named '{name}'.")
+        uow.tokens.delete(token)
+        uow.commit()
