@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from domain.rights import ALL_RIGHTS
-from services import tokens
+from services import clients, contacts, tokens
 from services.tokens import OPERATOR
 
 ROOT = Path(__file__).resolve().parent
@@ -91,6 +91,82 @@ def token_revoke(name):
     click.echo(f"token {name} revoked")
 
 
+DEMO_CLIENTS = [
+    {
+        "client": {
+            "number": "1001",
+            "name": "Bakkerij Jansen B.V.",
+            "address": "Dorpsstraat 12",
+            "postcode": "1234 AB",
+            "city": "Utrecht",
+            "country": "NL",
+            "phone": "030-1234567",
+            "email": "info@bakkerijjansen.nl",
+            "website": "https://bakkerijjansen.nl",
+        },
+        "contacts": [
+            {
+                "first_name": "Piet",
+                "last_name": "Jansen",
+                "initials": "P.",
+                "email": "piet@bakkerijjansen.nl",
+            },
+            {
+                "first_name": "Anna",
+                "infix": "de",
+                "last_name": "Vries",
+                "initials": "A.",
+                "email": "anna@bakkerijjansen.nl",
+            },
+        ],
+    },
+    {
+        "client": {
+            "number": "1002",
+            "name": "Van Dijk Installatietechniek",
+            "city": "Amersfoort",
+            "country": "NL",
+        },
+        "contacts": [
+            {
+                "first_name": "Karel",
+                "infix": "van",
+                "last_name": "Dijk",
+                "email": "karel@vandijk.example",
+            }
+        ],
+    },
+    {
+        "client": {"number": "1003", "name": "M. de Boer", "kind": "private", "country": "NL"},
+        "contacts": [],
+    },
+    {
+        "client": {
+            "number": "1004",
+            "name": "Suspect Holding",
+            "status": "suspect",
+            "country": "NL",
+        },
+        "contacts": [],
+    },
+]
+
+
+@click.command("demo-data")
+def demo_data():
+    """Add a few demo clients and contacts (once: existing client numbers are left alone)."""
+    for entry in DEMO_CLIENTS:
+        number = entry["client"]["number"]
+        existing, _total = clients.list_clients(_uow(), OPERATOR, {"number": number}, 1, 1)
+        if existing:
+            continue
+        client = clients.create_client(_uow(), OPERATOR, entry["client"])
+        for contact in entry["contacts"]:
+            contacts.create_contact(_uow(), OPERATOR, client.id, contact)
+        click.echo(f"demo client {number} {client.name} with {len(entry['contacts'])} contact(s)")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(token_cli)
+    app.cli.add_command(demo_data)

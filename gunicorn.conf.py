@@ -1,0 +1,22 @@
+"""gunicorn settings for the gateway: `gunicorn 'app:create_app()'` reads this file."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GATEWAY_BIND", "127.0.0.1:8080")
+# Threaded workers: every write waits on CaseWare Cloud, so a worker should hold many
+# requests in flight while the CPU stays free.
+worker_class = "gthread"
+workers = int(os.environ.get("GATEWAY_WORKERS", min(multiprocessing.cpu_count(), 4)))
+threads = int(os.environ.get("GATEWAY_THREADS", 8))
+# Longer than the slowest CaseWare Cloud call the adapter allows, retries included.
+timeout = int(os.environ.get("GATEWAY_TIMEOUT", 60))
+graceful_timeout = 30
+keepalive = 5
+# Refuse oversized request lines and headers before Flask sees them.
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 16384
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the suite. PostgreSQL joins in when TEST_DATABASE_URL is set, or when PG_TEST_URL answers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${TEST_DATABASE_URL:-}" ] && [ -n "${PG_TEST_URL:-}" ]; then
+  if .venv/bin/python - "$PG_TEST_URL" <<'PY'
+import sys
+from sqlalchemy import create_engine, text
+try:
+    with create_engine(sys.argv[1]).connect() as conn:
+        conn.execute(text("SELECT 1"))
+except Exception:
+    sys.exit(1)
+PY
+  then
+    export TEST_DATABASE_URL="$PG_TEST_URL"
+  fi
+fi
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  echo "tests run on SQLite and on PostgreSQL (${TEST_DATABASE_URL%%@*}@...)"
+else
+  echo "tests run on SQLite only: no PostgreSQL answered (set TEST_DATABASE_URL to add one)"
+fi
+exec .venv/bin/python -m pytest "$@"

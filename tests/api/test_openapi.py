@@ -1,0 +1,64 @@
+"""The committed openapi/v1.json is the document the gateway serves; Swagger UI is self-contained."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "v1.json"
+
+
+@pytest.fixture
+def served(http):
+    response = http.get("/v1/openapi.json")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_committed_spec_matches_the_served_one(served):
+    committed = json.loads(COMMITTED.read_text())
+    assert committed == served, "openapi/v1.json is stale: run `make openapi` and commit it"
+
+
+def test_every_v1_path_and_the_bearer_scheme_are_documented(served):
+    assert {
+        "/v1/clients",
+        "/v1/clients/{client_id}",
+        "/v1/clients/{client_id}/contacts",
+        "/v1/contacts/{contact_id}",
+        "/v1/tokens",
+        "/v1/tokens/{name}",
+    } <= set(served["paths"])
+    assert served["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A gateway token",
+    }
+    assert served["security"] == [{"bearerAuth": []}]
+
+
+def test_every_v1_operation_documents_401_403_and_problem_json(served):
+    for path, item in served["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            assert {"401", "403"} <= set(operation["responses"]), (method, path)
+    not_found = served["components"]["responses"]["NOT_FOUND"]
+    assert "application/problem+json" in not_found["content"]
+
+
+def test_swagger_ui_is_served_without_any_outside_address(http):
+    page = http.get("/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets and all(a.startswith("/docs/assets/") for a in assets), assets
+    for asset in assets:
+        response = http.get(asset)
+        assert response.status_code == 200, asset
+        assert len(response.data) > 1000
+        response.close()
+    assert "/v1/openapi.json" in html
