@@ -1,0 +1,354 @@
+"""Low-level HTTP client for CaseWare Cloud: one session, token auth, bounded retries.
+
+Retries are done here rather than by urllib3's Retry because urllib3 cannot tell a create
+that may have happened (read timeout, 5xx, a reset after sending) from one that cannot have
+(429, connection refused): the first must be looked up before it is sent again, which only
+the gateway can do. Nor can Retry cap the total time slept, or fetch a new token on a 401.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError
+
+from .errors import CwcError, CwcUnavailable, error_class_for
+
+log = logging.getLogger(__name__)
+
+TOKEN_PATH = "auth/token"
+REQUEST_ID_HEADER = "X-Request-ID"
+UPSTREAM_REQUEST_ID_HEADERS = ("X-Request-ID", "Request-Id", "X-Correlation-ID")
+TOKEN_MAX_TTL = 29 * 60  # CWC tokens live 30 minutes; keep a minute's margin
+
+RequestIdProvider = Callable[[], str | None]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often, and how long in all, one call is tried again on passing trouble."""
+
+    max_attempts: int = 3
+    max_wait: float = 10.0  # seconds slept, summed over the retries of one call
+    backoff_base: float = 0.5
+    backoff_cap: float = 4.0
+    retry_after_cap: float = 300.0
+
+    def delay(self, attempt: int, retry_after: float | None, rng: Callable[[], float]) -> float:
+        """Seconds to wait before the next attempt: Retry-After, else full-jitter back-off."""
+        if retry_after is not None:
+            return min(retry_after, self.retry_after_cap)
+        return rng() * min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
+
+
+class TokenCache:
+    """One bearer token shared by all threads; a lock makes them share one fetch."""
+
+    def __init__(self, fetch: Callable[[], str], ttl: float, clock: Callable[[], float]):
+        self._fetch = fetch
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self.issued: deque[str] = deque(maxlen=4)  # recent tokens, to redact from messages
+
+    def get(self) -> str:
+        """The cached token, fetching a new one when there is none or it is too old."""
+        token = self._valid_token()
+        if token:
+            return token
+        with self._lock:
+            token = self._valid_token()
+            if token:
+                return token
+            token = self._fetch()
+            self._token, self._expires_at = token, self._clock() + self._ttl
+            self.issued.append(token)
+            return token
+
+    def invalidate(self, token: str) -> None:
+        """Forget a token CWC refused, unless another thread already replaced it."""
+        with self._lock:
+            if self._token == token:
+                self._token = None
+
+    def _valid_token(self) -> str | None:
+        token = self._token
+        return token if token and self._clock() < self._expires_at else None
+
+
+class CwcHttpClient:
+    """Sends calls to CWC with a (connect, read) timeout, a bearer token and retries."""
+
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        language: str = "en",
+        session: requests.Session | None = None,
+        connect_timeout: float = 3.05,
+        read_timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        token_ttl: float = TOKEN_MAX_TTL,
+        pool_size: int = 10,
+        request_id_provider: RequestIdProvider | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._language = language
+        self._timeout = (connect_timeout, read_timeout)
+        self.retry = retry or RetryPolicy()
+        self._request_id_provider = request_id_provider
+        self._sleep = sleep
+        self._rng = rng
+        self._tokens = TokenCache(self._fetch_token, min(token_ttl, TOKEN_MAX_TTL), clock)
+        self._session = session or self._new_session(pool_size)
+
+    def __repr__(self) -> str:
+        return f"CwcHttpClient({self.base_url!r}, client_id={self._client_id!r})"
+
+    @staticmethod
+    def _new_session(pool_size: int) -> requests.Session:
+        session = requests.Session()
+        # One host, so one pool; as many kept-alive connections as a worker has threads.
+        # max_retries=0: retrying is decided in request(), never silently by urllib3.
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._session.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        create: bool = False,
+        max_attempts: int | None = None,
+    ) -> Any:
+        """Send one call and return its JSON answer (None when empty).
+
+        Passing trouble is retried within the policy's bounds; a create is retried only
+        when CWC cannot have carried it out (429, no connection), otherwise the
+        CwcUnavailable is raised with maybe_performed set, for the caller to look it up.
+        """
+        limit = max_attempts or self.retry.max_attempts
+        attempt, waited = 0, 0.0
+        while True:
+            attempt += 1
+            try:
+                return self._call_with_token(method, path, params, json)
+            except CwcUnavailable as error:
+                if create and error.maybe_performed:
+                    raise
+                delay = self.retry.delay(attempt, error.retry_after, self._rng)
+                if attempt >= limit or waited + delay > self.retry.max_wait:
+                    raise
+                log.warning(
+                    "CaseWare Cloud %s %s: %s; attempt %d of %d, retrying in %.2f s",
+                    method,
+                    path,
+                    error.summary,
+                    attempt,
+                    limit,
+                    delay,
+                )
+                self._sleep(delay)
+                waited += delay
+
+    def _call_with_token(self, method: str, path: str, params: Any, body: Any) -> Any:
+        try:
+            token = self._tokens.get()
+        except CwcUnavailable as error:
+            error.maybe_performed = False  # the call itself was never sent
+            raise
+        response = self._send(method, path, params=params, body=body, token=token)
+        if response.status_code == 401:
+            # Tokens die after 30 minutes, possibly early: one new token, one retry.
+            log.info("CaseWare Cloud %s %s: token refused, fetching a new one", method, path)
+            self._tokens.invalidate(token)
+            try:
+                token = self._tokens.get()
+            except CwcUnavailable as error:
+                error.maybe_performed = False
+                raise
+            response = self._send(method, path, params=params, body=body, token=token)
+        return self._result(method, path, response)
+
+    def _fetch_token(self) -> str:
+        body = {
+            "ClientId": self._client_id,
+            "ClientSecret": self._client_secret,
+            "Language": self._language,
+        }
+        response = self._send("POST", TOKEN_PATH, body=body, token=None)
+        answer = self._result("POST", TOKEN_PATH, response)
+        token = answer.get("Token") if isinstance(answer, dict) else None
+        if not isinstance(token, str) or not token:
+            raise CwcUnavailable("token answer without a Token", method="POST", path=TOKEN_PATH)
+        log.debug("CaseWare Cloud: new token fetched")
+        return token
+
+    def _send(
+        self, method: str, path: str, *, params: Any = None, body: Any = None, token: str | None
+    ) -> requests.Response:
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        request_id = self._request_id()
+        if request_id:
+            headers[REQUEST_ID_HEADER] = request_id
+        started = time.monotonic()
+        try:
+            response = self._session.request(
+                method,
+                f"{self.base_url}/{path}",
+                params=params,
+                json=body,
+                headers=headers,
+                timeout=self._timeout,
+            )
+        except requests.RequestException as exc:
+            raise _unavailable(method, path, exc) from exc
+        log.debug(
+            "CaseWare Cloud %s %s -> %d in %.0f ms",
+            method,
+            path,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
+        return response
+
+    def _request_id(self) -> str | None:
+        if self._request_id_provider is None:
+            return None
+        try:
+            return self._request_id_provider()
+        except Exception:  # a provider outside its context must not fail the call
+            log.debug("request id provider failed", exc_info=True)
+            return None
+
+    def _result(self, method: str, path: str, response: requests.Response) -> Any:
+        status = response.status_code
+        if 200 <= status < 300:
+            if not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError:
+                raise CwcUnavailable(
+                    "answer is not JSON",
+                    method=method,
+                    path=path,
+                    status=status,
+                    maybe_performed=True,
+                ) from None
+        error_class, summary = error_class_for(status)
+        details: dict[str, Any] = {
+            "method": method,
+            "path": path,
+            "status": status,
+            "cwc_message": self._redact(_cwc_message(response)),
+            "request_id": _upstream_request_id(response),
+        }
+        if error_class is CwcUnavailable:
+            # A 429 means CWC did nothing; a 5xx may come after the work was done.
+            raise CwcUnavailable(
+                summary,
+                retry_after=self._retry_after(response),
+                maybe_performed=status != 429,
+                **details,
+            )
+        raise error_class(summary, **details)
+
+    def _retry_after(self, response: requests.Response) -> float | None:
+        seconds = parse_retry_after(response.headers.get("Retry-After"))
+        return None if seconds is None else min(seconds, self.retry.retry_after_cap)
+
+    def _redact(self, text: str | None) -> str | None:
+        if not text:
+            return text
+        for secret in (self._client_secret, *self._tokens.issued):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header, given as seconds or as an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _unavailable(method: str, path: str, exc: requests.RequestException) -> CwcError:
+    never_connected = isinstance(exc, requests.ConnectTimeout) or _refused(exc)
+    summary = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
+    if never_connected:
+        summary = "could not connect"
+    return CwcUnavailable(
+        summary,
+        method=method,
+        path=path,
+        maybe_performed=not never_connected,
+    )
+
+
+def _refused(exc: requests.RequestException) -> bool:
+    # requests wraps urllib3's MaxRetryError, whose reason says whether a connection was
+    # ever made; NewConnectionError (refused, unresolvable) subclasses ConnectTimeoutError.
+    if not isinstance(exc, requests.ConnectionError) or not exc.args:
+        return False
+    reason = getattr(exc.args[0], "reason", exc.args[0])
+    return isinstance(reason, ConnectTimeoutError)
+
+
+def _cwc_message(response: requests.Response) -> str | None:
+    try:
+        errors = response.json().get("errors")
+        messages = [e.get("message") for e in errors if isinstance(e, dict)]
+    except (ValueError, AttributeError, TypeError):
+        return None
+    text = "; ".join(m for m in messages if isinstance(m, str) and m)
+    return text[:500] or None
+
+
+def _upstream_request_id(response: requests.Response) -> str | None:
+    for header in UPSTREAM_REQUEST_ID_HEADERS:
+        if response.headers.get(header):
+            return response.headers[header][:200]
+    return None

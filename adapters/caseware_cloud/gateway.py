@@ -1,0 +1,392 @@
+"""CaseWare Cloud gateway: the CwcPort in AuditCase terms, over the low-level client."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from .client import CwcHttpClient, RequestIdProvider
+from .errors import CwcAmbiguous, CwcEmailInUse, CwcNotFound, CwcRejected, CwcUnavailable
+from .field_map import FieldMaps, load_field_maps
+from .lookup import expect_created, expect_object, list_all, search
+from .port import Record
+from .settings import CwcSettings
+
+log = logging.getLogger(__name__)
+
+_LOOK_UP = object()  # "the Business address is not known yet: fetch it"
+
+
+def _seg(guid: str) -> str:
+    return quote(str(guid), safe="")
+
+
+def _same_email(a: Any, b: Any) -> bool:
+    return isinstance(a, str) and isinstance(b, str) and a.casefold() == b.casefold()
+
+
+def _differs(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in desired.items() if current.get(key) != value}
+
+
+class CaseWareCloud:
+    """Links AuditCase clients and contacts to CWC entities and users (implements CwcPort)."""
+
+    def __init__(
+        self,
+        http: CwcHttpClient,
+        *,
+        field_maps: FieldMaps | None = None,
+        collaborator_role: str = "Contact - Entity Collaborator",
+        page_size: int = 100,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self.http = http
+        self.maps = field_maps or load_field_maps()
+        self._values = self.maps.values
+        self._role_name = collaborator_role
+        self._page_size = page_size
+        self._today = today
+        self._role_id: str | None = None
+        self._role_lock = threading.Lock()
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Mapping[str, Any],
+        *,
+        session: requests.Session | None = None,
+        request_id_provider: RequestIdProvider | None = None,
+    ) -> CaseWareCloud:
+        """Build the gateway from the CWC_ settings in a mapping (app config or environ)."""
+        settings = CwcSettings.from_mapping(config)
+        return cls(
+            settings.http_client(session=session, request_id_provider=request_id_provider),
+            field_maps=load_field_maps(settings.field_map),
+            collaborator_role=settings.collaborator_role,
+            page_size=settings.page_size,
+        )
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.http.close()
+
+    def check(self) -> None:
+        """Raise a CwcError unless CWC answers one authenticated call (for readiness)."""
+        self.http.request("GET", "entities", params={"page": 1, "pageSize": 1}, max_attempts=1)
+
+    # Entities ------------------------------------------------------------------------
+
+    def find_entity(self, number: str) -> str | None:
+        """The CWGuid of the entity with this client number; CwcAmbiguous if several."""
+        entity = self._find_entity_record(number)
+        return entity["CWGuid"] if entity else None
+
+    def create_entity(self, client: Record) -> str:
+        """Create the entity and its Business address; never twice after a lost answer."""
+        entity, adopted = self._create_entity_record(client)
+        self._put_address(entity, client, current=_LOOK_UP if adopted else None)
+        return entity["CWGuid"]
+
+    def update_entity(self, guid: str, changes: Record) -> None:
+        """Send only the changed fields to the entity and/or its Business address."""
+        body = self.maps.to_cwc("entity", changes)
+        if body:
+            # Type must be sent; a linked client's entity is active (the coupling is one-way).
+            self._patch_entity(guid, body, self._values["active_type"])
+        if self.maps.touches("address", changes):
+            self._put_address({"CWGuid": guid}, changes, current=_LOOK_UP)
+
+    def set_entity_inactive(self, guid: str) -> None:
+        """Set the entity inactive (it keeps its files); an unknown one counts as done."""
+        try:
+            self._patch_entity(guid, {}, self._values["inactive_type"])
+        except CwcNotFound:
+            log.info("CaseWare Cloud entity %s is gone; nothing to set inactive", guid)
+
+    def reactivate_entity(self, guid: str) -> None:
+        """Set the entity active again."""
+        self._patch_entity(guid, {}, self._values["active_type"])
+
+    def ensure_entity(self, client: Record, known_guid: str | None = None) -> str:
+        """The client's entity, found, adopted or created, active and holding our data."""
+        entity = self._entity_or_none(known_guid) if known_guid else None
+        if entity is None:
+            entity = self._find_entity_record(client["number"])
+        if entity is None:
+            entity, adopted = self._create_entity_record(client)
+            if not adopted:
+                self._put_address(entity, client, current=None)
+                return entity["CWGuid"]
+        log.info("CaseWare Cloud entity %s used for client %s", entity["CWGuid"], client["number"])
+        desired = {**self.maps.to_cwc("entity", client), **self._entity_fixed(None)}
+        if _differs(entity, desired):
+            self._patch_entity(entity["CWGuid"], desired, self._values["active_type"])
+        self._put_address(entity, client, current=_LOOK_UP)
+        return entity["CWGuid"]
+
+    def unlink_client(self, entity_guid: str) -> None:
+        """Set the entity inactive; the caller unlinks the client's contacts first."""
+        self.set_entity_inactive(entity_guid)
+
+    def _entity_fixed(self, entity_type: str | None) -> dict[str, Any]:
+        # An entity PATCH must always carry OwnerType and Type.
+        return {
+            "OwnerType": self._values["entity_owner_type"],
+            "Type": entity_type or self._values["active_type"],
+        }
+
+    def _patch_entity(self, guid: str, body: Record, entity_type: str) -> None:
+        payload = {**body, **self._entity_fixed(entity_type)}
+        self.http.request("PATCH", f"entities/{_seg(guid)}", json=payload)
+
+    def _entity_or_none(self, guid: str) -> dict[str, Any] | None:
+        try:
+            path = f"entities/{_seg(guid)}"
+            return expect_object(self.http.request("GET", path), "entity", path)
+        except CwcNotFound:
+            log.info("CaseWare Cloud entity %s is gone; looking up by client number", guid)
+            return None
+
+    def _find_entity_record(self, number: str) -> dict[str, Any] | None:
+        key = self.maps.key_property("entity")
+        matches = []
+        for entity in search(self.http, "entities", key, number, self._page_size):
+            if entity.get(key) == number:
+                matches.append(entity)
+            if len(matches) > 1:
+                raise CwcAmbiguous(
+                    f"more than one CaseWare Cloud entity carries client number {number}",
+                    method="GET",
+                    path="entities",
+                )
+        return matches[0] if matches else None
+
+    def _create_entity_record(self, client: Record) -> tuple[dict[str, Any], bool]:
+        body = {"Id": 0, **self.maps.to_cwc("entity", client), **self._entity_fixed(None)}
+        try:
+            answer = self.http.request("POST", "entities", json=body, create=True)
+            return expect_created(answer, "entities"), False
+        except CwcUnavailable as error:
+            if not error.maybe_performed:
+                raise
+            log.warning(
+                "entity create for client %s may have happened; looking it up", client["number"]
+            )
+            found = self._find_entity_record(client["number"])
+            if found is None:
+                raise
+            return found, True
+
+    # The entity's Business address ---------------------------------------------------
+
+    def _business_address(self, entity_guid: str) -> dict[str, Any] | None:
+        category = self._values["address_category"]
+        for address in list_all(
+            self.http, f"entities/{_seg(entity_guid)}/addresses", self._page_size
+        ):
+            if address.get("AddressCategory") == category:
+                return address
+        return None
+
+    def _put_address(self, entity: Record, client: Record, *, current: Any) -> None:
+        """Patch the entity's Business address to hold these fields, or create it."""
+        guid = entity["CWGuid"]
+        if current is _LOOK_UP:
+            current = self._business_address(guid)
+        body = self.maps.to_cwc("address", client)
+        if current is not None:
+            changed = _differs(current, body)
+            if changed:  # address PATCH bodies may be partial
+                path = f"entities/addresses/{_seg(current['CWGuid'])}"
+                self.http.request("PATCH", path, json=changed)
+            return
+        if entity.get("Id") is None:  # an address POST needs the owner's integer Id
+            path = f"entities/{_seg(guid)}"
+            entity = expect_object(self.http.request("GET", path), "entity", path)
+        payload = {
+            "Address2": "",
+            **body,
+            "AddressCategory": self._values["address_category"],
+            "OwnerCWGuid": guid,
+            "OwnerId": entity["Id"],
+        }
+        path = f"entities/{_seg(guid)}/addresses"
+        try:
+            self.http.request("POST", path, json=payload, create=True)
+        except CwcUnavailable as error:
+            if not error.maybe_performed or self._business_address(guid) is None:
+                raise
+            log.warning("address create for entity %s had happened; not repeating it", guid)
+
+    # Users ---------------------------------------------------------------------------
+
+    def find_user(self, email: str) -> str | None:
+        """The CWGuid of the user with this e-mail address, compared without regard to case."""
+        user = self._find_user_record(email)
+        return user["CWGuid"] if user else None
+
+    def create_user(self, contact: Record) -> str:
+        """Create the contact's user; never twice after a lost answer."""
+        return self._create_user_record(contact)[0]["CWGuid"]
+
+    def update_user(self, guid: str, changes: Record) -> None:
+        """Send only the changed fields to the user."""
+        body = self.maps.to_cwc("user", changes)
+        if body:
+            self._patch_user(guid, body)
+
+    def deactivate_user(self, guid: str) -> None:
+        """Set the user inactive; an unknown one counts as done."""
+        body = {"Type": self._values["inactive_type"], "InActiveDate": self._today().isoformat()}
+        try:
+            self._patch_user(guid, body)
+        except CwcNotFound:
+            log.info("CaseWare Cloud user %s is gone; nothing to deactivate", guid)
+
+    def reactivate_user(self, guid: str) -> None:
+        """Set the user active again."""
+        self._patch_user(guid, self._user_active())
+
+    def ensure_user(self, contact: Record, known_guid: str | None = None) -> str:
+        """The contact's user, found, adopted by e-mail or created, active and holding our data."""
+        email = _required_email(contact)
+        user = self._user_or_none(known_guid) if known_guid else None
+        if user is None:
+            user = self._find_user_record(email)
+        if user is None:
+            try:
+                user, adopted = self._create_user_record(contact)
+            except CwcEmailInUse:
+                # The exact searches missed a login that differs only in case: scan for it.
+                user = self._find_user_record(email, scan=True)
+                if user is None:
+                    raise
+            else:
+                if not adopted:
+                    return user["CWGuid"]
+        self._refuse_staff(user)
+        desired = {**self.maps.to_cwc("user", contact), **self._user_active()}
+        changed = _differs(user, desired)
+        if changed:
+            self._patch_user(user["CWGuid"], desired)
+        return user["CWGuid"]
+
+    def _user_active(self) -> dict[str, Any]:
+        return {"Type": self._values["active_type"], "InActiveDate": None}
+
+    def _patch_user(self, guid: str, body: Record) -> None:
+        payload = {**body, "OwnerType": self._values["contact_owner_type"]}
+        self.http.request("PATCH", f"users/{_seg(guid)}", json=payload)
+
+    def _user_or_none(self, guid: str) -> dict[str, Any] | None:
+        try:
+            path = f"users/{_seg(guid)}"
+            return expect_object(self.http.request("GET", path), "user", path)
+        except CwcNotFound:
+            log.info("CaseWare Cloud user %s is gone; looking up by e-mail", guid)
+            return None
+
+    def _refuse_staff(self, user: Record) -> None:
+        # Adopting a staff login as a contact would turn an employee into a client contact.
+        owner_type = user.get("OwnerType")
+        if owner_type not in (None, self._values["contact_owner_type"]):
+            raise CwcEmailInUse(
+                "the e-mail address is the login of a CaseWare Cloud user who is not a contact",
+                method="GET",
+                path="users",
+            )
+
+    def _find_user_record(self, email: str, *, scan: bool = False) -> dict[str, Any] | None:
+        # CWC matches strings exactly: try the address as given and in lower case; a full
+        # scan is kept for when CWC has said the address is in use (409).
+        key = self.maps.key_property("user")
+        for value in dict.fromkeys((email, email.lower())):
+            for user in search(self.http, "users", key, value, self._page_size):
+                if _same_email(user.get(key), email):
+                    return user
+        if scan:
+            for user in list_all(self.http, "users", self._page_size):
+                if _same_email(user.get(key), email):
+                    return user
+        return None
+
+    def _create_user_record(self, contact: Record) -> tuple[dict[str, Any], bool]:
+        email = _required_email(contact)
+        body = {
+            **self.maps.to_cwc("user", contact),
+            "OwnerType": self._values["contact_owner_type"],
+        }
+        try:
+            answer = self.http.request("POST", "users", json=body, create=True)
+            return expect_created(answer, "users"), False
+        except CwcUnavailable as error:
+            if not error.maybe_performed:
+                raise
+            log.warning("user create may have happened; looking it up")
+            found = self._find_user_record(email)
+            if found is None:
+                raise
+            return found, True
+
+    # Access --------------------------------------------------------------------------
+
+    def collaborator_role_id(self) -> str:
+        """The CWGuid of the role that gives a contact access to an entity (cached)."""
+        with self._role_lock:
+            if self._role_id is None:
+                for role in list_all(self.http, "roles", self._page_size):
+                    if role.get("Name") == self._role_name:
+                        self._role_id = str(role["CWGuid"])
+                        break
+                else:
+                    raise CwcRejected(
+                        f"CaseWare Cloud has no role named {self._role_name!r}",
+                        method="GET",
+                        path="roles",
+                    )
+            return self._role_id
+
+    def grant_access(self, entity_guid: str, user_guid: str) -> None:
+        """Give the user the collaborator role on the entity."""
+        self._assign(entity_guid, user_guid, remove=False)
+
+    def withdraw_access(self, entity_guid: str, user_guid: str) -> None:
+        """Take the collaborator role away; an unknown entity or user counts as done."""
+        try:
+            self._assign(entity_guid, user_guid, remove=True)
+        except CwcNotFound:
+            log.info("access of %s to %s already gone", user_guid, entity_guid)
+
+    def link_contact(
+        self, entity_guid: str, contact: Record, known_user_guid: str | None = None
+    ) -> str:
+        """Ensure the contact's user and give it access to the entity; returns the user."""
+        user_guid = self.ensure_user(contact, known_user_guid)
+        self.grant_access(entity_guid, user_guid)
+        return user_guid
+
+    def unlink_contact(
+        self, entity_guid: str, user_guid: str, still_linked_elsewhere: bool
+    ) -> None:
+        """Withdraw access; deactivate the user unless it still reaches another entity."""
+        self.withdraw_access(entity_guid, user_guid)
+        if not still_linked_elsewhere:
+            self.deactivate_user(user_guid)
+
+    def _assign(self, entity_guid: str, user_guid: str, *, remove: bool) -> None:
+        body = {"people": [user_guid], "roleIds": [self.collaborator_role_id()], "isRemove": remove}
+        self.http.request("PATCH", f"entities/{_seg(entity_guid)}/role-assignments", json=body)
+
+
+def _required_email(contact: Record) -> str:
+    email = contact.get("email")
+    if not isinstance(email, str) or not email.strip():
+        raise ValueError("a contact without an e-mail address gets no CaseWare Cloud login")
+    return email.strip()

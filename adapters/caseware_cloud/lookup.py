@@ -1,0 +1,58 @@
+"""Reading lists from CaseWare Cloud: paging and the search grammar."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from .client import CwcHttpClient
+from .errors import CwcRejected, CwcUnavailable
+
+MAX_PAGES = 1000  # a bound on paging, should CWC ever keep answering full pages
+
+
+def search_literal(value: Any) -> str:
+    """A value for CWC's search grammar: a string in single quotes, a quote doubled."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def search(
+    http: CwcHttpClient, resource: str, key: str, value: Any, page_size: int
+) -> Iterator[dict[str, Any]]:
+    """Every object of a resource whose property `key` equals `value`, page by page."""
+    return list_all(http, resource, page_size, {"search": f"{key}={search_literal(value)}"})
+
+
+def list_all(
+    http: CwcHttpClient, path: str, page_size: int, params: Mapping[str, Any] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every object of a list, page by page; a short or empty page is the last."""
+    previous_first = None
+    for page in range(1, MAX_PAGES + 1):
+        query = {**(params or {}), "page": page, "pageSize": page_size}
+        items = http.request("GET", path, params=query)
+        if not isinstance(items, list):
+            raise CwcRejected("expected a list", method="GET", path=path)
+        first = items[0].get("CWGuid") if items and isinstance(items[0], dict) else None
+        if first is not None and first == previous_first:
+            return  # the same page again: this list does not page, and all was seen
+        previous_first = first
+        yield from (item for item in items if isinstance(item, dict))
+        if len(items) < page_size:
+            return
+
+
+def expect_object(answer: Any, what: str, path: str) -> dict[str, Any]:
+    """The answer as a CWC object with a CWGuid, or CwcRejected."""
+    if not isinstance(answer, dict) or not answer.get("CWGuid"):
+        raise CwcRejected(f"expected a CaseWare Cloud {what}", method="GET", path=path)
+    return answer
+
+
+def expect_created(answer: Any, path: str) -> dict[str, Any]:
+    """The object a create answered; without a CWGuid it is treated as a lost answer."""
+    if not isinstance(answer, dict) or not answer.get("CWGuid"):
+        raise CwcUnavailable(
+            "create answered without a CWGuid", method="POST", path=path, maybe_performed=True
+        )
+    return answer
