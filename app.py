@@ -6,10 +6,13 @@ from flask import Flask
 
 import api
 import cli
-from api.request_id import RequestIdFilter
+from adapters.caseware_cloud import CaseWareCloud
+from adapters.caseware_cloud.unconfigured import UnconfiguredCaseWareCloud
+from api.request_id import RequestIdFilter, current_request_id
 from config import Config
 from db.engine import make_engine
 from db.uow import unit_of_work_factory
+from services.operations import CaseWareCloudProbe
 
 
 def _configure_logging(app: Flask) -> None:
@@ -22,6 +25,16 @@ def _configure_logging(app: Flask) -> None:
     if not any(isinstance(f, RequestIdFilter) for h in root.handlers for f in h.filters):
         root.addHandler(handler)
     root.setLevel(app.config["LOG_LEVEL"])
+
+
+def _caseware_cloud(app: Flask):
+    """The CaseWare Cloud adapter, or a stand-in that refuses when it is not configured."""
+    if app.config.get("CWC_CLIENT_ID") and app.config.get("CWC_CLIENT_SECRET"):
+        return CaseWareCloud.from_config(app.config, request_id_provider=current_request_id)
+    if app.config["GATEWAY_ENV"] == "production":
+        raise RuntimeError("CWC_CLIENT_ID and CWC_CLIENT_SECRET are required in production")
+    logging.getLogger(__name__).warning("CaseWare Cloud is not configured: links will answer 503")
+    return UnconfiguredCaseWareCloud()
 
 
 def create_app(config: type[Config] | Config | None = None) -> Flask:
@@ -37,6 +50,9 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
     )
     app.extensions["db_engine"] = engine
     app.extensions["uow_factory"] = unit_of_work_factory(engine)
+
+    app.extensions["cwc"] = _caseware_cloud(app)
+    app.extensions["cwc_probe"] = CaseWareCloudProbe(app.extensions["cwc"])
 
     api.register(app)
     cli.register(app)

@@ -76,7 +76,8 @@ def token_create(name, rights, expires_at: datetime | None):
 @token_cli.command("list")
 def token_list():
     """Every token: name, rights, created, expires, last used. Never a secret."""
-    for t in tokens.list_tokens(_uow(), OPERATOR):
+    items, _total = tokens.list_tokens(_uow(), OPERATOR, 1, 10_000)
+    for t in items:
         click.echo(
             f"{t.name}\t{t.rights}\tcreated {t.created_at:%Y-%m-%d %H:%M}\t"
             f"expires {t.expires_at or '-'}\tlast used {t.last_used_at or '-'}"

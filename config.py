@@ -30,12 +30,12 @@ class Config:
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     SQLITE_BUSY_TIMEOUT_SECONDS = _float("SQLITE_BUSY_TIMEOUT_SECONDS", 30.0)
 
-    # CaseWare Cloud; read by the adapter (adapters/caseware_cloud).
-    CWC_BASE_URL = os.environ.get(
-        "CWC_BASE_URL", "http://127.0.0.1:8081/demo/ms/caseware-cloud/api/v2"
-    )
-    CWC_CLIENT_ID = os.environ.get("CWC_CLIENT_ID", "")
-    CWC_CLIENT_SECRET = os.environ.get("CWC_CLIENT_SECRET", "")
+    # "production" refuses to start without the CaseWare Cloud credentials.
+    GATEWAY_ENV = os.environ.get("GATEWAY_ENV", "development")
+    # CaseWare Cloud: every CWC_ variable goes to the adapter (adapters/caseware_cloud/settings.py
+    # lists them with their defaults); the base URL defaults to the simulator of `make run`.
+    CWC_BASE_URL = "http://127.0.0.1:8081/demo/ms/caseware-cloud/api/v2"
+    locals().update({k: v for k, v in os.environ.items() if k.startswith("CWC_")})
 
     # flask-smorest and the OpenAPI document.
     API_TITLE = "CaseWare Cloud link gateway"

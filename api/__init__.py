@@ -7,6 +7,7 @@ from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
 
 from api import docs, errors, request_id
+from api.converters import MAX_ID, IdConverter
 from api.errors import PROBLEM_JSON
 from schemas.base import ProblemSchema
 
@@ -33,14 +34,18 @@ class Api(SmorestApi):
 
 def register(app: Flask) -> Api:
     """Wire request ids, errors, the /v1 resources, the spec and Swagger UI into `app`."""
-    from api import clients, contacts, ops, tokens
+    from api import clients, contacts, links, ops, tokens
 
     request_id.register(app)
+    app.url_map.converters["id"] = IdConverter
     api = Api(app)
+    api.register_converter(
+        IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+    )
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A gateway token"}
     )
-    for module in (clients, contacts, tokens):
+    for module in (clients, contacts, links, tokens):
         api.register_blueprint(module.blp, url_prefix=f"/v1{module.blp.url_prefix or ''}")
     api.register_blueprint(ops.blp)
     docs.register(app)

@@ -1,6 +1,7 @@
 """flask-smorest's Blueprint, with one call to document the problem answers of a view."""
 
 import http
+import json
 from functools import reduce
 
 import flask_smorest
@@ -40,15 +41,19 @@ class Blueprint(flask_smorest.Blueprint):
 
 
 def _require_json_body():
-    """A body that is not JSON is a 400, whatever the parser would make of it."""
-    if (
-        request.method in idempotency.MUTATING
-        and request.get_data(cache=True)
-        and not request.is_json
-    ):
+    """A body that is not JSON, or nested past reason, is a 400 before any parser sees it."""
+    if request.method not in idempotency.MUTATING or not request.get_data(cache=True):
+        return None
+    if not request.is_json:
         return errors.problem(
             400, "The request body must be JSON (Content-Type: application/json)."
         )
+    try:
+        json.loads(request.get_data(cache=True))
+    except RecursionError:
+        return errors.problem(400, "The request body is nested too deeply.")
+    except ValueError:
+        return errors.problem(400, "The request body is not valid JSON.")
     return None
 
 

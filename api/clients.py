@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from api.blueprint import protected_blueprint
-from api.context import ETAG_HEADER, actor, etag_header, if_match, page_of, uow
+from api.context import ETAG_HEADER, actor, etag_header, if_match, page_of, uow, upstream
 from schemas.clients import (
     ClientCreateSchema,
     ClientFilterSchema,
@@ -40,7 +40,7 @@ class ClientsViews(MethodView):
         return client, {"Location": f"/v1/clients/{client.id}", **etag_header(client_etag(client))}
 
 
-@blp.route("/<int(max=2147483647):client_id>")
+@blp.route("/<id:client_id>")
 class ClientByIdViews(MethodView):
     @blp.response(200, ClientSchema, headers=ETAG_HEADER)
     @blp.problems(401, 403, 404)
@@ -55,7 +55,7 @@ class ClientByIdViews(MethodView):
     @blp.mutation(if_match=True)
     def patch(self, changes, client_id):
         """Change a client (If-Match guards against lost updates). Right: clients:write."""
-        client = clients.update_client(uow(), actor(), client_id, changes, if_match())
+        client = clients.update_client(uow(), actor(), upstream(), client_id, changes, if_match())
         return client, etag_header(client_etag(client))
 
     @blp.response(204)
@@ -63,4 +63,4 @@ class ClientByIdViews(MethodView):
     @blp.mutation(if_match=True)
     def delete(self, client_id):
         """Delete a client with its contacts. Right: clients:write."""
-        clients.delete_client(uow(), actor(), client_id, if_match())
+        clients.delete_client(uow(), actor(), upstream(), client_id, if_match())

@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from api.blueprint import protected_blueprint
-from api.context import ETAG_HEADER, actor, etag_header, if_match, page_of, uow
+from api.context import ETAG_HEADER, actor, etag_header, if_match, page_of, uow, upstream
 from schemas.base import PageArgsSchema
 from schemas.contacts import (
     ContactCreateSchema,
@@ -17,7 +17,7 @@ from services.contacts import contact_etag
 blp = protected_blueprint("contacts", __name__, description="Contact persons (contactpersonen).")
 
 
-@blp.route("/clients/<int(max=2147483647):client_id>/contacts")
+@blp.route("/clients/<id:client_id>/contacts")
 class ClientContactsViews(MethodView):
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, ContactPageSchema)
@@ -42,7 +42,7 @@ class ClientContactsViews(MethodView):
         }
 
 
-@blp.route("/contacts/<int(max=2147483647):contact_id>")
+@blp.route("/contacts/<id:contact_id>")
 class ContactByIdViews(MethodView):
     @blp.response(200, ContactSchema, headers=ETAG_HEADER)
     @blp.problems(401, 403, 404)
@@ -57,7 +57,9 @@ class ContactByIdViews(MethodView):
     @blp.mutation(if_match=True)
     def patch(self, changes, contact_id):
         """Change a contact. Right: clients:write."""
-        contact = contacts.update_contact(uow(), actor(), contact_id, changes, if_match())
+        contact = contacts.update_contact(
+            uow(), actor(), upstream(), contact_id, changes, if_match()
+        )
         return contact, etag_header(contact_etag(contact))
 
     @blp.response(204)
@@ -65,4 +67,4 @@ class ContactByIdViews(MethodView):
     @blp.mutation(if_match=True)
     def delete(self, contact_id):
         """Delete a contact. Right: clients:write."""
-        contacts.delete_contact(uow(), actor(), contact_id, if_match())
+        contacts.delete_contact(uow(), actor(), upstream(), contact_id, if_match())

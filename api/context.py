@@ -3,6 +3,7 @@
 from flask import current_app, g, request
 
 from domain.rights import Actor
+from services.links import Upstream
 
 # Documented on every response that carries a tag.
 ETAG_HEADER = {
@@ -13,6 +14,11 @@ ETAG_HEADER = {
 def uow():
     """A fresh unit of work from the app's factory."""
     return current_app.extensions["uow_factory"]()
+
+
+def upstream() -> Upstream:
+    """CaseWare Cloud for this request, traced by its request id."""
+    return Upstream(current_app.extensions["cwc"], getattr(g, "request_id", None))
 
 
 def actor() -> Actor:

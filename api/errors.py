@@ -38,6 +38,8 @@ DOMAIN_ERRORS = {
     de.PreconditionFailed: (412, "precondition_failed"),
     de.InvalidInput: (422, "validation_error"),
     de.IdempotencyKeyReused: (422, "idempotency_key_reused"),
+    de.NotEligible: (422, "not_eligible"),
+    de.UpstreamRejected: (422, "upstream_rejected"),
 }
 
 
@@ -92,10 +94,15 @@ def handle_http_exception(error: HTTPException):
     if status == 404:
         return problem(404, "No such resource.")
     detail = error.description if status < 500 else "The gateway could not answer this request."
-    return problem(status, detail, headers=data.get("headers"))
+    # Keep what the error says about itself, such as the Allow header of a 405.
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    return problem(status, detail, headers={**headers, **data.get("headers", {})})
 
 
 def handle_domain_error(error: de.DomainError):
+    if isinstance(error, de.UpstreamUnavailable):
+        retry_after = max(1, round(error.retry_after or 5))
+        return problem(503, error.detail, "unavailable", headers={"Retry-After": str(retry_after)})
     for kind, (status, code) in DOMAIN_ERRORS.items():
         if isinstance(error, kind):
             return problem(status, error.detail, code, **error.extra)

@@ -22,7 +22,7 @@ def _fingerprint() -> str:
     raw = request.get_data(cache=True)
     try:
         body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = raw
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.full_path.encode(), body):
@@ -65,7 +65,8 @@ def record_answer(response):
     key = g.pop("idempotency_key", None)
     if key is None:
         return response
-    if response.status_code >= 500:
+    # A 5xx is ours to retry; a no-store answer (a new token's secret) must not be kept.
+    if response.status_code >= 500 or "no-store" in response.headers.get("Cache-Control", ""):
         idempotency.release(uow(), g.actor.name, key)
         return response
     headers = {h: response.headers[h] for h in _KEPT_HEADERS if h in response.headers}

@@ -3,9 +3,10 @@
 from flask import current_app
 from flask.views import MethodView
 from marshmallow import Schema, fields
-from sqlalchemy import text
 
 from api.blueprint import Blueprint
+from api.context import uow
+from services import operations
 
 blp = Blueprint("operations", __name__, description="Health and readiness, for load balancers.")
 
@@ -16,20 +17,8 @@ class HealthSchema(Schema):
 
 class ReadinessSchema(HealthSchema):
     checks = fields.Dict(
-        metadata={
-            "example": {"database": "ok", "caseware_cloud": "unchecked", "pending_deliveries": 0}
-        }
+        metadata={"example": {"database": "ok", "caseware_cloud": "ok", "pending_deliveries": 0}}
     )
-
-
-def _database_answers() -> bool:
-    try:
-        with current_app.extensions["db_engine"].connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return True
-    except Exception:  # any failure means "not ready"; the reason is for the logs, not callers
-        current_app.logger.warning("readiness: database does not answer", exc_info=True)
-        return False
 
 
 @blp.route("/healthz")
@@ -48,14 +37,5 @@ class ReadinessView(MethodView):
     @blp.alt_response(503, schema=ReadinessSchema, description="The database does not answer")
     def get(self):
         """Ready while the database answers; CaseWare Cloud is reported, never fatal alone."""
-        database_ok = _database_answers()
-        body = {
-            "status": "ok" if database_ok else "unavailable",
-            "checks": {
-                "database": "ok" if database_ok else "unavailable",
-                # Filled in once the CaseWare Cloud adapter and the delivery queue are wired.
-                "caseware_cloud": "unchecked",
-                "pending_deliveries": 0,
-            },
-        }
-        return body, 200 if database_ok else 503
+        ready, body = operations.readiness(uow(), current_app.extensions["cwc_probe"])
+        return body, 200 if ready else 503

@@ -3,8 +3,9 @@
 from flask.views import MethodView
 
 from api.blueprint import protected_blueprint
-from api.context import actor, uow
-from schemas.tokens import NewTokenSchema, TokenCreateSchema, TokenSchema
+from api.context import actor, page_of, uow
+from schemas.base import PageArgsSchema
+from schemas.tokens import NewTokenSchema, TokenCreateSchema, TokenPageSchema
 from services import tokens
 
 blp = protected_blueprint(
@@ -14,11 +15,13 @@ blp = protected_blueprint(
 
 @blp.route("")
 class TokensViews(MethodView):
-    @blp.response(200, TokenSchema(many=True))
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, TokenPageSchema)
     @blp.problems(401, 403)
-    def get(self):
+    def get(self, args):
         """List tokens, never their secrets. Right: admin."""
-        return tokens.list_tokens(uow(), actor())
+        items, total = tokens.list_tokens(uow(), actor(), args["page"], args["page_size"])
+        return page_of(items, total, args)
 
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, NewTokenSchema)
@@ -30,7 +33,8 @@ class TokensViews(MethodView):
             uow(), actor(), data["name"], data["rights"], data.get("expires_at")
         )
         token.secret = secret  # carried to the answer only; never stored
-        return token
+        # no-store: neither caches nor the idempotency store may keep the secret.
+        return token, {"Cache-Control": "no-store"}
 
 
 @blp.route("/<string:name>")

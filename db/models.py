@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -77,6 +77,9 @@ class Client(Versioned, Base):
     twitter: Mapped[str | None] = mapped_column(String(255))
     linkedin: Mapped[str | None] = mapped_column(String(255))
 
+    # Ids are never reused: links and history outlive a deleted record.
+    __table_args__ = {"sqlite_autoincrement": True}
+
     contacts: Mapped[list["Contact"]] = relationship(
         back_populates="client", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -99,6 +102,8 @@ class Contact(Versioned, Base):
 
     client: Mapped[Client] = relationship(back_populates="contacts")
 
+    __table_args__ = {"sqlite_autoincrement": True}
+
     __mapper_args__ = {"version_id_col": Versioned.version}
 
 
@@ -117,3 +122,76 @@ class IdempotencyRecord(Base):
     response_headers: Mapped[str | None] = mapped_column(Text)
     response_body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class Link(Base):
+    """The switch "Koppelen met CaseWare Cloud" of one client or contact, and its sync state."""
+
+    __tablename__ = "links"
+    __table_args__ = (UniqueConstraint("record_type", "record_id", name="uq_links_record"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(16))  # client | contact
+    record_id: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    remote_id: Mapped[str | None] = mapped_column(String(64))
+    sync_state: Mapped[str] = mapped_column(String(16), default="off")
+    last_synced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    changed_by: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class LinkEvent(Base):
+    """One line of a link's history: a switch, an automatic unlink or a forwarding outcome."""
+
+    __tablename__ = "link_history"
+    __table_args__ = (Index("ix_link_history_record", "record_type", "record_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(16))
+    record_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class Delivery(Base):
+    """One change that must reach CaseWare Cloud: the transactional outbox.
+
+    Written in the transaction of the local change; delivered in id order per `order_key`
+    (a client and its contacts share one key, since a contact's access needs its entity).
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_queue", "state", "order_key", "id"),
+        Index("ix_deliveries_due", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_key: Mapped[str] = mapped_column(String(32))
+    record_type: Mapped[str] = mapped_column(String(16))
+    record_id: Mapped[int] = mapped_column(Integer)
+    operation: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+    # What caused it, for the history: link_on, link_off, auto_unlink or forward, and why.
+    action: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|failed|done
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # A claim: whoever holds an unexpired lease is delivering it now.
+    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

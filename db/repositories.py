@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
-from db.models import Client, Contact, IdempotencyRecord, Token
+from db.models import Client, Contact, Delivery, IdempotencyRecord, Link, LinkEvent, Token
 
 
 class _Repository:
@@ -70,8 +70,12 @@ class TokenRepository(_Repository):
             select(Token).where(Token.token_hash == token_hash)
         ).one_or_none()
 
-    def all(self) -> list[Token]:
-        return list(self.session.scalars(select(Token).order_by(Token.name)))
+    def page_by_name(self, page: int, page_size: int):
+        stmt = select(Token).order_by(Token.name)
+        total = self.session.scalar(select(func.count()).select_from(Token))
+        return list(
+            self.session.scalars(stmt.offset((page - 1) * page_size).limit(page_size))
+        ), total
 
 
 class IdempotencyRepository(_Repository):
@@ -90,3 +94,120 @@ class IdempotencyRepository(_Repository):
             delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)
         )
         return result.rowcount
+
+
+class LinkRepository(_Repository):
+    model = Link
+
+    def for_record(
+        self, record_type: str, record_id: int, *, for_update: bool = False
+    ) -> Link | None:
+        stmt = select(Link).where(Link.record_type == record_type, Link.record_id == record_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).one_or_none()
+
+    def linked_contacts_of(self, client_id: int) -> list[tuple[Contact, Link]]:
+        """The client's contacts whose switch is on, with their links, in id order."""
+        stmt = (
+            select(Contact, Link)
+            .join(Link, (Link.record_type == "contact") & (Link.record_id == Contact.id))
+            .where(Contact.client_id == client_id, Link.active.is_(True))
+            .order_by(Contact.id)
+            .with_for_update(of=Link)
+        )
+        return [(contact, link) for contact, link in self.session.execute(stmt)]
+
+    def email_linked_elsewhere(self, email: str, contact_id: int) -> bool:
+        """Whether another contact with this login e-mail (any case) is linked."""
+        stmt = (
+            select(func.count())
+            .select_from(Contact)
+            .join(Link, (Link.record_type == "contact") & (Link.record_id == Contact.id))
+            .where(
+                Link.active.is_(True),
+                Contact.id != contact_id,
+                func.lower(Contact.email) == email.lower(),
+            )
+        )
+        return self.session.scalar(stmt) > 0
+
+    def delete_for_record(self, record_type: str, record_id: int) -> None:
+        self.session.execute(
+            delete(Link).where(Link.record_type == record_type, Link.record_id == record_id)
+        )
+
+
+class LinkEventRepository(_Repository):
+    model = LinkEvent
+
+    def page_for_record(self, record_type: str, record_id: int, page: int, page_size: int):
+        """Newest first."""
+        stmt = select(LinkEvent).where(
+            LinkEvent.record_type == record_type, LinkEvent.record_id == record_id
+        )
+        total = self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = self.session.scalars(
+            stmt.order_by(LinkEvent.id.desc()).offset((page - 1) * page_size).limit(page_size)
+        ).all()
+        return rows, total
+
+
+class DeliveryRepository(_Repository):
+    model = Delivery
+
+    def claimable(
+        self,
+        now: datetime,
+        *,
+        key: str | None = None,
+        up_to: int | None = None,
+        due_only: bool = True,
+        limit: int = 1,
+    ):
+        """Pending deliveries at the head of their key's queue and not leased, oldest first.
+
+        Locked with SKIP LOCKED on PostgreSQL, so that several workers never take the same one.
+        """
+        older = aliased(Delivery)
+        is_head = ~exists().where(
+            older.order_key == Delivery.order_key, older.state == "pending", older.id < Delivery.id
+        )
+        stmt = select(Delivery).where(
+            Delivery.state == "pending",
+            is_head,
+            or_(Delivery.leased_until.is_(None), Delivery.leased_until < now),
+        )
+        if key is not None:
+            stmt = stmt.where(Delivery.order_key == key)
+        if up_to is not None:
+            stmt = stmt.where(Delivery.id <= up_to)
+        if due_only:
+            stmt = stmt.where(Delivery.next_attempt_at <= now)
+        stmt = stmt.order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True)
+        return list(self.session.scalars(stmt))
+
+    def pending_for_record(self, record_type: str, record_id: int, *, other_than: int) -> bool:
+        stmt = select(func.count()).where(
+            Delivery.record_type == record_type,
+            Delivery.record_id == record_id,
+            Delivery.state == "pending",
+            Delivery.id != other_than,
+        )
+        return self.session.scalar(stmt) > 0
+
+    def pending_before(self, key: str, delivery_id: int) -> bool:
+        """Whether an older change of the same key still waits."""
+        stmt = select(func.count()).where(
+            Delivery.order_key == key, Delivery.state == "pending", Delivery.id < delivery_id
+        )
+        return self.session.scalar(stmt) > 0
+
+    def count_pending(self) -> int:
+        return self.session.scalar(select(func.count()).where(Delivery.state == "pending"))
+
+    def list(self, state: str | None, page: int, page_size: int):
+        stmt = select(Delivery).where(
+            Delivery.state.in_([state] if state else ["pending", "failed"])
+        )
+        return self.page(stmt, page, page_size)

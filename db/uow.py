@@ -1,11 +1,15 @@
 """The unit of work: one transaction, its repositories, and commit or rollback."""
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.repositories import (
     ClientRepository,
     ContactRepository,
+    DeliveryRepository,
     IdempotencyRepository,
+    LinkEventRepository,
+    LinkRepository,
     TokenRepository,
 )
 
@@ -23,6 +27,9 @@ class UnitOfWork:
         self.contacts = ContactRepository(self.session)
         self.tokens = TokenRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
+        self.links = LinkRepository(self.session)
+        self.link_events = LinkEventRepository(self.session)
+        self.deliveries = DeliveryRepository(self.session)
         return self
 
     def __exit__(self, exc_type, *_):
@@ -36,6 +43,13 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+
+    def ping(self) -> None:
+        """Raise unless the database answers."""
+        self.session.execute(text("SELECT 1"))
+
+    def rollback(self) -> None:
+        self.session.rollback()
 
     def flush(self) -> None:
         self.session.flush()

@@ -39,3 +39,25 @@ class InvalidInput(DomainError):
 
 class IdempotencyKeyReused(DomainError):
     """An Idempotency-Key came back with another request than the one it was first used for."""
+
+
+class NotEligible(DomainError):
+    """The link cannot be switched on; `ineligible_reasons` says why."""
+
+    def __init__(self, reasons: list[str]):
+        super().__init__(
+            "This record cannot be linked to CaseWare Cloud: " + ", ".join(reasons) + ".",
+            ineligible_reasons=reasons,
+        )
+
+
+class UpstreamRejected(DomainError):
+    """CaseWare Cloud refused the data itself; `detail` says what to fix."""
+
+
+class UpstreamUnavailable(DomainError):
+    """CaseWare Cloud could not be reached or answered with a passing error."""
+
+    def __init__(self, detail: str, retry_after: float | None = None):
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -11,6 +11,8 @@ LINKS_WRITE = "links:write"
 ADMIN = "admin"
 
 ALL_RIGHTS = (CLIENTS_READ, CLIENTS_WRITE, LINKS_READ, LINKS_WRITE, ADMIN)
+# What a token's name may be: it shows in URLs, logs and link history.
+TOKEN_NAME_PATTERN = r"^[A-Za-z0-9._@-]{1,64}$"
 
 
 @dataclass(frozen=True)

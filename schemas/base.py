@@ -1,5 +1,6 @@
 """Shared pieces: the strict base schema, problem+json, and paged lists."""
 
+import re
 from datetime import UTC
 
 import marshmallow as ma
@@ -24,9 +25,47 @@ class UtcDateTime(fields.DateTime):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def text(max_length: int, *, min_length: int = 0, **kwargs) -> fields.String:
+class StrictBoolean(fields.Boolean):
+    """Only JSON true or false: "yes", 1 or "on" are errors, not guesses."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def printable(value: str) -> None:
+    """No control characters (NUL among them) and nothing that is not valid UTF-8."""
+    if _CONTROL.search(value):
+        raise ma.ValidationError("Control characters are not allowed.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ma.ValidationError("Not valid Unicode text.") from None
+
+
+class Text(fields.String):
+    """A string that refuses control characters and broken Unicode."""
+
+    def __init__(self, *args, validate=None, **kwargs):
+        validators = [printable, *([validate] if callable(validate) else validate or [])]
+        super().__init__(*args, validate=validators, **kwargs)
+
+
+class Email(fields.Email):
+    """An e-mail address, refusing control characters and broken Unicode like Text."""
+
+    def __init__(self, *args, validate=None, **kwargs):
+        validators = [printable, *([validate] if callable(validate) else validate or [])]
+        super().__init__(*args, validate=validators, **kwargs)
+
+
+def text(max_length: int, *, min_length: int = 0, **kwargs) -> Text:
     """A string field of bounded length."""
-    return fields.String(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+    return Text(validate=validate.Length(min=min_length, max=max_length), **kwargs)
 
 
 def optional_text(max_length: int, **kwargs) -> fields.String:
@@ -57,7 +96,7 @@ class PageArgsSchema(BaseSchema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
 

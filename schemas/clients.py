@@ -2,7 +2,15 @@
 
 from marshmallow import fields, validate
 
-from schemas.base import BaseSchema, PageArgsSchema, UtcDateTime, optional_text, page_schema, text
+from schemas.base import (
+    BaseSchema,
+    Email,
+    PageArgsSchema,
+    UtcDateTime,
+    optional_text,
+    page_schema,
+    text,
+)
 from schemas.countries import ISO_3166_ALPHA2
 
 KINDS = ("business", "private")
@@ -27,7 +35,7 @@ class _ClientFields(BaseSchema):
         metadata={"description": "ISO 3166-1 alpha-2, e.g. NL.", "example": "NL"},
     )
     phone = optional_text(32)
-    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    email = Email(allow_none=True, validate=validate.Length(max=254))
     website = optional_text(255)
     facebook = optional_text(255)
     twitter = optional_text(255)
@@ -56,7 +64,7 @@ class ClientUpdateSchema(_ClientFields):
 
 
 class ClientFilterSchema(PageArgsSchema):
-    number = fields.String()
+    number = text(32)
     status = fields.String(validate=validate.OneOf(STATUSES))
     kind = fields.String(validate=validate.OneOf(KINDS))
 

@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from schemas.base import BaseSchema, UtcDateTime, optional_text, page_schema, text
+from schemas.base import BaseSchema, Email, UtcDateTime, optional_text, page_schema, text
 
 
 class _ContactFields(BaseSchema):
@@ -10,7 +10,7 @@ class _ContactFields(BaseSchema):
     infix = optional_text(20, metadata={"description": "Tussenvoegsels: van, de, ..."})
     last_name = text(100, min_length=1)
     initials = optional_text(20)
-    email = fields.Email(
+    email = Email(
         allow_none=True,
         validate=validate.Length(max=100),
         metadata={"description": "The CaseWare Cloud login; compared without regard to case."},

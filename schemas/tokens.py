@@ -2,14 +2,14 @@
 
 from marshmallow import fields, validate
 
-from domain.rights import ALL_RIGHTS
-from schemas.base import BaseSchema, UtcDateTime
+from domain.rights import ALL_RIGHTS, TOKEN_NAME_PATTERN
+from schemas.base import BaseSchema, UtcDateTime, page_schema
 
 
 class TokenCreateSchema(BaseSchema):
     name = fields.String(
         required=True,
-        validate=[validate.Length(min=1, max=64), validate.Regexp(r"^[A-Za-z0-9._@-]+$")],
+        validate=validate.Regexp(TOKEN_NAME_PATTERN, error="1 to 64 of: letters, digits . _ @ -"),
         metadata={"description": "Letters, digits and . _ @ -"},
     )
     rights = fields.List(
@@ -30,7 +30,14 @@ class TokenSchema(BaseSchema):
     last_used_at = UtcDateTime(allow_none=True)
 
 
-class NewTokenSchema(TokenSchema):
+class NewTokenSchema(BaseSchema):
     """A token just created: the secret is in `token`, shown this once."""
 
+    name = fields.String()
+    rights = fields.List(fields.String(), attribute="rights_list")
     token = fields.String(attribute="secret")
+    created_at = UtcDateTime()
+    expires_at = UtcDateTime(allow_none=True)
+
+
+TokenPageSchema = page_schema(TokenSchema, "TokenPage")

@@ -7,6 +7,8 @@ from domain import rights as r
 from domain.errors import Conflict, NotFound
 from domain.rights import Actor
 from domain.versions import etag_for, require_match
+from services import links
+from services.links import Upstream
 
 
 def client_etag(client: Client) -> str:
@@ -51,7 +53,10 @@ def create_client(uow, actor: Actor, data: dict) -> Client:
     return client
 
 
-def update_client(uow, actor: Actor, client_id: int, changes: dict, if_match=None) -> Client:
+def update_client(
+    uow, actor: Actor, upstream: Upstream, client_id: int, changes: dict, if_match=None
+) -> Client:
+    """Change a client; a linked one's synced fields go to CaseWare Cloud in the same request."""
     r.require(actor, r.CLIENTS_WRITE)
     with uow:
         client = _load(uow, client_id, for_update=True)
@@ -63,6 +68,7 @@ def update_client(uow, actor: Actor, client_id: int, changes: dict, if_match=Non
         for field, value in changed.items():
             setattr(client, field, value)
         if changed:
+            links.forward_client_change(uow, actor, upstream, client, changed)
             try:
                 uow.commit()
             except IntegrityError as exc:
@@ -70,11 +76,12 @@ def update_client(uow, actor: Actor, client_id: int, changes: dict, if_match=Non
     return client
 
 
-def delete_client(uow, actor: Actor, client_id: int, if_match=None) -> None:
-    """Delete the client and, with it, its contacts."""
+def delete_client(uow, actor: Actor, upstream: Upstream, client_id: int, if_match=None) -> None:
+    """Delete the client and its contacts; a linked one is switched off in CaseWare Cloud first."""
     r.require(actor, r.CLIENTS_WRITE)
     with uow:
         client = _load(uow, client_id, for_update=True)
         require_match(client_etag(client), if_match)
+        links.before_client_delete(uow, actor, upstream, client)
         uow.clients.delete(client)
         uow.commit()

@@ -5,6 +5,8 @@ from domain import rights as r
 from domain.errors import NotFound
 from domain.rights import Actor
 from domain.versions import etag_for, require_match
+from services import links
+from services.links import Upstream
 
 
 def contact_etag(contact: Contact) -> str:
@@ -49,7 +51,10 @@ def create_contact(uow, actor: Actor, client_id: int, data: dict) -> Contact:
     return contact
 
 
-def update_contact(uow, actor: Actor, contact_id: int, changes: dict, if_match=None) -> Contact:
+def update_contact(
+    uow, actor: Actor, upstream: Upstream, contact_id: int, changes: dict, if_match=None
+) -> Contact:
+    """Change a contact; a linked one's synced fields go to CaseWare Cloud in the same request."""
     r.require(actor, r.CLIENTS_WRITE)
     with uow:
         contact = _load(uow, contact_id, for_update=True)
@@ -58,14 +63,17 @@ def update_contact(uow, actor: Actor, contact_id: int, changes: dict, if_match=N
         for field, value in changed.items():
             setattr(contact, field, value)
         if changed:
+            links.forward_contact_change(uow, actor, upstream, contact, changed)
             uow.commit()
     return contact
 
 
-def delete_contact(uow, actor: Actor, contact_id: int, if_match=None) -> None:
+def delete_contact(uow, actor: Actor, upstream: Upstream, contact_id: int, if_match=None) -> None:
+    """Delete a contact; a linked one loses its CaseWare Cloud access first (AuditCase 9.3+)."""
     r.require(actor, r.CLIENTS_WRITE)
     with uow:
         contact = _load(uow, contact_id, for_update=True)
         require_match(contact_etag(contact), if_match)
+        links.before_contact_delete(uow, actor, upstream, contact)
         uow.contacts.delete(contact)
         uow.commit()

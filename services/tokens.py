@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -63,16 +64,18 @@ def authenticate(uow, secret: str, touch_after: timedelta) -> Actor | None:
         return Actor(token.name, frozenset(token.rights_list))
 
 
-def list_tokens(uow, actor: Actor) -> list[Token]:
-    """Every token, secrets excluded (only their hashes are stored)."""
+def list_tokens(uow, actor: Actor, page: int = 1, page_size: int = 100):
+    """One page of tokens by name, and the total; secrets are never stored, so never shown."""
     r.require(actor, r.ADMIN)
     with uow:
-        return uow.tokens.all()
+        return uow.tokens.page_by_name(page, page_size)
 
 
 def revoke_token(uow, actor: Actor, name: str) -> None:
     """Delete the token; the next request that presents it is refused everywhere."""
     r.require(actor, r.ADMIN)
+    if not re.fullmatch(r.TOKEN_NAME_PATTERN, name):
+        raise NotFound("No token by that name.")
     with uow:
         token = uow.tokens.by_name(name)
         if token is None:

@@ -1,6 +1,7 @@
 """Shared fixtures: an app on each database (SQLite always, PostgreSQL when configured)."""
 
 import os
+import secrets
 import uuid
 from urllib.parse import quote
 
@@ -8,6 +9,7 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
+from adapters.caseware_cloud.simulator import start_in_thread
 from app import create_app
 from cli import alembic_config
 from config import TestConfig
@@ -57,17 +59,51 @@ def _empty_tables(engine) -> None:
                 conn.execute(text(f"DELETE FROM {table}"))
 
 
+# Retries cost milliseconds in tests; the timeouts stay generous for a slow CI machine.
+FAST_CWC = {
+    "CWC_CONNECT_TIMEOUT": 1.0,
+    "CWC_READ_TIMEOUT": 2.0,
+    "CWC_MAX_ATTEMPTS": 3,
+    "CWC_BACKOFF_BASE": 0.001,
+    "CWC_BACKOFF_CAP": 0.005,
+    "CWC_MAX_RETRY_WAIT": 1.0,
+}
+
+
+@pytest.fixture(scope="session")
+def cwc_sim_server():
+    """One CaseWare Cloud simulator on a real socket for the whole session."""
+    handle = start_in_thread("gateway-test", "secret-" + secrets.token_hex(16))
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def cwc_sim(cwc_sim_server):
+    """The simulator, emptied and without faults, for one test."""
+    cwc_sim_server.reset()
+    cwc_sim_server.accept_connections()
+    yield cwc_sim_server
+    cwc_sim_server.clear_faults()
+    cwc_sim_server.accept_connections()
+
+
 @pytest.fixture(params=BACKENDS)
-def app(request, migrated_databases):
-    """A gateway on a migrated, empty database of each backend."""
+def app(request, migrated_databases, cwc_sim):
+    """A gateway on a migrated, empty database of each backend, pointed at the simulator."""
 
     class Config(TestConfig):
         DATABASE_URL = migrated_databases[request.param]
+        CWC_BASE_URL = cwc_sim.api_url
+        CWC_CLIENT_ID = cwc_sim.client_id
+        CWC_CLIENT_SECRET = cwc_sim.client_secret
+        locals().update(FAST_CWC)
 
     application = create_app(Config)
     engine = application.extensions["db_engine"]
     _empty_tables(engine)
     yield application
+    application.extensions["cwc"].close()
     engine.dispose()
 
 

@@ -1,4 +1,4 @@
-"""The committed openapi/v1.json is the document the gateway serves; Swagger UI is self-contained."""
+"""The committed openapi/v1.json is the served document; Swagger UI needs nothing outside."""
 
 import json
 import re

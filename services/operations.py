@@ -1,0 +1,50 @@
+"""Readiness: does the database answer, does CaseWare Cloud, how much is waiting."""
+
+import logging
+import time
+
+from adapters.caseware_cloud.errors import CwcError
+
+log = logging.getLogger(__name__)
+
+# Probes come every few seconds; CaseWare Cloud is asked at most this often.
+CWC_CHECK_CACHE_SECONDS = 10.0
+
+
+class CaseWareCloudProbe:
+    """Remembers CaseWare Cloud's last answer for a few seconds."""
+
+    def __init__(self, cwc, ttl: float = CWC_CHECK_CACHE_SECONDS, clock=time.monotonic):
+        self._cwc, self._ttl, self._clock = cwc, ttl, clock
+        self._checked_at, self._status = float("-inf"), "unknown"
+
+    def status(self) -> str:
+        now = self._clock()
+        if now - self._checked_at >= self._ttl:
+            try:
+                self._cwc.check()
+                self._status = "ok"
+            except CwcError as exc:
+                log.warning("readiness: CaseWare Cloud: %s", exc)
+                self._status = "unavailable"
+            self._checked_at = now
+        return self._status
+
+
+def readiness(uow, probe: CaseWareCloudProbe) -> tuple[bool, dict]:
+    """(ready, body): ready while the database answers; CaseWare Cloud is reported only."""
+    try:
+        with uow:
+            uow.ping()
+        database = "ok"
+    except Exception:  # any failure means "not ready"; the reason is for the logs only
+        log.warning("readiness: the database does not answer", exc_info=True)
+        database = "unavailable"
+    ready = database == "ok"
+    checks = {
+        "database": database,
+        "caseware_cloud": probe.status(),
+        # Every change is delivered within its request until durable delivery exists.
+        "pending_deliveries": 0,
+    }
+    return ready, {"status": "ok" if ready else "unavailable", "checks": checks}
