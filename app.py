@@ -12,7 +12,9 @@ from api.request_id import RequestIdFilter, current_request_id
 from config import Config
 from db.engine import make_engine
 from db.uow import unit_of_work_factory
+from services.delivery import Courier, delivery_policy
 from services.operations import CaseWareCloudProbe
+from services.worker import BackgroundCourier
 
 
 def _configure_logging(app: Flask) -> None:
@@ -33,7 +35,9 @@ def _caseware_cloud(app: Flask):
         return CaseWareCloud.from_config(app.config, request_id_provider=current_request_id)
     if app.config["GATEWAY_ENV"] == "production":
         raise RuntimeError("CWC_CLIENT_ID and CWC_CLIENT_SECRET are required in production")
-    logging.getLogger(__name__).warning("CaseWare Cloud is not configured: links will answer 503")
+    logging.getLogger(__name__).warning(
+        "CaseWare Cloud is not configured: changes will wait in the delivery queue"
+    )
     return UnconfiguredCaseWareCloud()
 
 
@@ -53,6 +57,14 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
 
     app.extensions["cwc"] = _caseware_cloud(app)
     app.extensions["cwc_probe"] = CaseWareCloudProbe(app.extensions["cwc"])
+    courier = Courier(
+        app.extensions["uow_factory"], app.extensions["cwc"], delivery_policy(app.config)
+    )
+    app.extensions["courier"] = courier
+    # Started by gunicorn's post_worker_init (gunicorn.conf.py), not here: a CLI command that
+    # builds the app must not start delivering.
+    poll = app.config["DELIVERY_POLL_SECONDS"]
+    app.extensions["background_courier"] = BackgroundCourier(courier, poll) if poll > 0 else None
 
     api.register(app)
     cli.register(app)

@@ -1,5 +1,7 @@
 """Operator commands: `flask --app app db upgrade`, `token create|list|revoke`, `demo seed`."""
 
+import contextlib
+import signal
 from datetime import datetime
 from pathlib import Path
 
@@ -10,8 +12,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from domain.rights import ALL_RIGHTS
-from services import clients, contacts, tokens
+from services import clients, contacts, deliveries, tokens
 from services.tokens import OPERATOR
+from services.worker import BackgroundCourier
 
 ROOT = Path(__file__).resolve().parent
 
@@ -167,7 +170,39 @@ def demo_data():
         click.echo(f"demo client {number} {client.name} with {len(entry['contacts'])} contact(s)")
 
 
+@click.command("worker")
+@click.option("--interval", type=float, default=1.0, help="Seconds between rounds.")
+def worker(interval):
+    """Deliver queued changes to CaseWare Cloud until stopped (several may run at once)."""
+    background = BackgroundCourier(current_app.extensions["courier"], interval)
+    signal.signal(signal.SIGTERM, lambda *_: background.stop(timeout=0))
+    click.echo("delivering queued changes; Ctrl-C stops")
+    with contextlib.suppress(KeyboardInterrupt):
+        background.run()
+
+
+@click.command("deliveries")
+@click.option("--state", type=click.Choice(["pending", "failed"]), default=None)
+@click.option("--retry", "retry_id", type=int, default=None, help="Make this delivery due now.")
+def deliveries_command(state, retry_id):
+    """The delivery queue: pending and failed deliveries to CaseWare Cloud."""
+    if retry_id is not None:
+        delivery = deliveries.retry_delivery(_uow(), OPERATOR, retry_id)
+        click.echo(f"delivery {delivery.id} is due now")
+        return
+    items, total = deliveries.list_deliveries(_uow(), OPERATOR, state, 1, 100)
+    click.echo(f"{total} deliveries" + (f" ({state})" if state else " (pending and failed)"))
+    for d in items:
+        click.echo(
+            f"{d.id}\t{d.state}\t{d.operation}\t{d.record_type} {d.record_id}\t"
+            f"attempts {d.attempts}\tnext {d.next_attempt_at:%Y-%m-%d %H:%M:%S}\t"
+            f"{d.last_error or ''}"
+        )
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(token_cli)
     app.cli.add_command(demo_data)
+    app.cli.add_command(worker)
+    app.cli.add_command(deliveries_command)

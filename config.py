@@ -30,6 +30,20 @@ class Config:
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     SQLITE_BUSY_TIMEOUT_SECONDS = _float("SQLITE_BUSY_TIMEOUT_SECONDS", 30.0)
 
+    # Durable delivery: a claimed change is another worker's to take after the lease; retries
+    # back off exponentially with full jitter; a request waits this long for an older change
+    # of the same client that is in flight elsewhere before it answers 202.
+    DELIVERY_LEASE_SECONDS = _float("DELIVERY_LEASE_SECONDS", 120.0)
+    DELIVERY_BACKOFF_BASE = _float("DELIVERY_BACKOFF_BASE", 1.0)
+    DELIVERY_BACKOFF_CAP = _float("DELIVERY_BACKOFF_CAP", 300.0)
+    DELIVERY_WAIT_SECONDS = _float("DELIVERY_WAIT_SECONDS", 5.0)
+    # How often the in-process courier looks for due deliveries; 0 turns it off (then run
+    # `flask --app app worker` elsewhere).
+    DELIVERY_POLL_SECONDS = _float("DELIVERY_POLL_SECONDS", 1.0)
+    # The circuit breaker: after this many passing failures in a row, CaseWare Cloud is left
+    # alone this long (changes queue at once), then probed.
+    CWC_BREAKER_FAILURES = _int("CWC_BREAKER_FAILURES", 5)
+    CWC_BREAKER_RESET_SECONDS = _float("CWC_BREAKER_RESET_SECONDS", 30.0)
     # "production" refuses to start without the CaseWare Cloud credentials.
     GATEWAY_ENV = os.environ.get("GATEWAY_ENV", "development")
     # CaseWare Cloud: every CWC_ variable goes to the adapter (adapters/caseware_cloud/settings.py
@@ -65,3 +79,9 @@ class TestConfig(Config):
     TESTING = True
     DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     TOKEN_TOUCH_SECONDS = 0
+    # Tests drive the courier themselves (app.extensions["courier"].run_due()), with short waits.
+    DELIVERY_POLL_SECONDS = 0.0
+    DELIVERY_BACKOFF_BASE = 0.001
+    DELIVERY_BACKOFF_CAP = 0.005
+    DELIVERY_WAIT_SECONDS = 1.0
+    CWC_BREAKER_RESET_SECONDS = 0.2

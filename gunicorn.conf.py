@@ -20,3 +20,16 @@ limit_request_field_size = 16384
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+
+
+def post_worker_init(worker):
+    """Each worker process delivers queued changes in the background (DELIVERY_POLL_SECONDS)."""
+    background = worker.wsgi.extensions.get("background_courier")
+    if background is not None:
+        background.start()
+
+
+def worker_exit(server, worker):
+    background = getattr(worker, "wsgi", None) and worker.wsgi.extensions.get("background_courier")
+    if background:
+        background.stop()

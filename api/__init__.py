@@ -34,7 +34,7 @@ class Api(SmorestApi):
 
 def register(app: Flask) -> Api:
     """Wire request ids, errors, the /v1 resources, the spec and Swagger UI into `app`."""
-    from api import clients, contacts, links, ops, tokens
+    from api import clients, contacts, deliveries, links, ops, tokens
 
     request_id.register(app)
     app.url_map.converters["id"] = IdConverter
@@ -45,7 +45,7 @@ def register(app: Flask) -> Api:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A gateway token"}
     )
-    for module in (clients, contacts, links, tokens):
+    for module in (clients, contacts, links, deliveries, tokens):
         api.register_blueprint(module.blp, url_prefix=f"/v1{module.blp.url_prefix or ''}")
     api.register_blueprint(ops.blp)
     docs.register(app)

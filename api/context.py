@@ -18,7 +18,7 @@ def uow():
 
 def upstream() -> Upstream:
     """CaseWare Cloud for this request, traced by its request id."""
-    return Upstream(current_app.extensions["cwc"], getattr(g, "request_id", None))
+    return Upstream(current_app.extensions["courier"], getattr(g, "request_id", None))
 
 
 def actor() -> Actor:

@@ -15,9 +15,10 @@ blp = protected_blueprint(
 CLIENT = "/clients/<id:client_id>/links"
 CONTACT = "/contacts/<id:contact_id>/links"
 SWITCH_DOC = (
-    "200 synced once CaseWare Cloud confirmed it; 422 not_eligible with the reasons; "
-    "422 upstream_rejected when CaseWare Cloud refuses the data (nothing changes); "
-    "503 unavailable when CaseWare Cloud cannot be reached (nothing changes)."
+    "200 synced once CaseWare Cloud confirmed it within the request; 202 pending when it "
+    "cannot be reached now (the switch is kept and delivered in the background, in order); "
+    "422 not_eligible with the reasons; 422 upstream_rejected when CaseWare Cloud refuses the "
+    "data (nothing changes)."
 )
 
 
@@ -32,14 +33,23 @@ class ClientLinksViews(MethodView):
 
     @blp.arguments(LinksPatchSchema)
     @blp.response(200, LinksSchema, headers=ETAG_HEADER, examples=LINK_EXAMPLES)
-    @blp.problems(400, 401, 403, 404, 412, 413, 503)
+    @blp.alt_response(
+        202,
+        schema=LinksSchema,
+        headers=ETAG_HEADER,
+        success=True,
+        description="Accepted: kept, and delivered in the background (sync pending)",
+    )
+    @blp.problems(400, 401, 403, 404, 412, 413)
     @blp.mutation(if_match=True)
     @blp.doc(description=SWITCH_DOC + " Off: contacts withdrawn, entity set inactive.")
     def patch(self, body, client_id):
         """Switch a client's link on or off. Right: links:write."""
         active = body["caseware_cloud"]["active"]
-        view, tag = links.switch_client(uow(), actor(), upstream(), client_id, active, if_match())
-        return view, etag_header(tag)
+        view, tag, delivered = links.switch_client(
+            uow(), actor(), upstream(), client_id, active, if_match()
+        )
+        return view, 200 if delivered else 202, etag_header(tag)
 
 
 @blp.route(CONTACT)
@@ -53,14 +63,23 @@ class ContactLinksViews(MethodView):
 
     @blp.arguments(LinksPatchSchema)
     @blp.response(200, LinksSchema, headers=ETAG_HEADER, examples=LINK_EXAMPLES)
-    @blp.problems(400, 401, 403, 404, 412, 413, 503)
+    @blp.alt_response(
+        202,
+        schema=LinksSchema,
+        headers=ETAG_HEADER,
+        success=True,
+        description="Accepted: kept, and delivered in the background (sync pending)",
+    )
+    @blp.problems(400, 401, 403, 404, 412, 413)
     @blp.mutation(if_match=True)
     @blp.doc(description=SWITCH_DOC + " Off: access withdrawn, user set inactive.")
     def patch(self, body, contact_id):
         """Switch a contact's CaseWare Cloud login on or off. Right: links:write."""
         active = body["caseware_cloud"]["active"]
-        view, tag = links.switch_contact(uow(), actor(), upstream(), contact_id, active, if_match())
-        return view, etag_header(tag)
+        view, tag, delivered = links.switch_contact(
+            uow(), actor(), upstream(), contact_id, active, if_match()
+        )
+        return view, 200 if delivered else 202, etag_header(tag)
 
 
 @blp.route(CLIENT + "/history")

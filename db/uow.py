@@ -20,6 +20,8 @@ class UnitOfWork:
     def __init__(self, session_factory: sessionmaker):
         self._session_factory = session_factory
         self.session: Session | None = None
+        # Deliveries written in this unit of work, for the request to deliver after commit.
+        self.enqueued: list = []
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self._session_factory()

@@ -7,7 +7,7 @@ from domain import rights as r
 from domain.errors import Conflict, NotFound
 from domain.rights import Actor
 from domain.versions import etag_for, require_match
-from services import links
+from services import forwarding
 from services.links import Upstream
 
 
@@ -56,7 +56,7 @@ def create_client(uow, actor: Actor, data: dict) -> Client:
 def update_client(
     uow, actor: Actor, upstream: Upstream, client_id: int, changes: dict, if_match=None
 ) -> Client:
-    """Change a client; a linked one's synced fields go to CaseWare Cloud in the same request."""
+    """Change a client; a linked one's synced fields are forwarded to CaseWare Cloud at once."""
     r.require(actor, r.CLIENTS_WRITE)
     with uow:
         client = _load(uow, client_id, for_update=True)
@@ -68,11 +68,12 @@ def update_client(
         for field, value in changed.items():
             setattr(client, field, value)
         if changed:
-            links.forward_client_change(uow, actor, upstream, client, changed)
+            forwarding.client_changed(uow, actor, upstream, client, changed)
             try:
                 uow.commit()
             except IntegrityError as exc:
                 raise _number_in_use(number) from exc
+    upstream.deliver(uow)
     return client
 
 
@@ -82,6 +83,7 @@ def delete_client(uow, actor: Actor, upstream: Upstream, client_id: int, if_matc
     with uow:
         client = _load(uow, client_id, for_update=True)
         require_match(client_etag(client), if_match)
-        links.before_client_delete(uow, actor, upstream, client)
+        forwarding.client_deleted(uow, actor, upstream, client)
         uow.clients.delete(client)
         uow.commit()
+    upstream.deliver(uow)

@@ -5,7 +5,7 @@ from domain import rights as r
 from domain.errors import NotFound
 from domain.rights import Actor
 from domain.versions import etag_for, require_match
-from services import links
+from services import forwarding
 from services.links import Upstream
 
 
@@ -63,8 +63,9 @@ def update_contact(
         for field, value in changed.items():
             setattr(contact, field, value)
         if changed:
-            links.forward_contact_change(uow, actor, upstream, contact, changed)
+            forwarding.contact_changed(uow, actor, upstream, contact, changed)
             uow.commit()
+    upstream.deliver(uow)
     return contact
 
 
@@ -74,6 +75,7 @@ def delete_contact(uow, actor: Actor, upstream: Upstream, contact_id: int, if_ma
     with uow:
         contact = _load(uow, contact_id, for_update=True)
         require_match(contact_etag(contact), if_match)
-        links.before_contact_delete(uow, actor, upstream, contact)
+        forwarding.contact_deleted(uow, actor, upstream, contact)
         uow.contacts.delete(contact)
         uow.commit()
+    upstream.deliver(uow)

@@ -33,9 +33,11 @@ class CaseWareCloudProbe:
 
 def readiness(uow, probe: CaseWareCloudProbe) -> tuple[bool, dict]:
     """(ready, body): ready while the database answers; CaseWare Cloud is reported only."""
+    pending = None
     try:
         with uow:
             uow.ping()
+            pending = uow.deliveries.count_pending()
         database = "ok"
     except Exception:  # any failure means "not ready"; the reason is for the logs only
         log.warning("readiness: the database does not answer", exc_info=True)
@@ -44,7 +46,6 @@ def readiness(uow, probe: CaseWareCloudProbe) -> tuple[bool, dict]:
     checks = {
         "database": database,
         "caseware_cloud": probe.status(),
-        # Every change is delivered within its request until durable delivery exists.
-        "pending_deliveries": 0,
+        "pending_deliveries": pending,
     }
     return ready, {"status": "ok" if ready else "unavailable", "checks": checks}

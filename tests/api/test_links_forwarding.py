@@ -156,20 +156,24 @@ def test_deleting_a_linked_client_sets_its_entity_inactive(
     assert entity["Type"] == "I" and assignments(cwc_sim) == set()
 
 
-def test_an_unreachable_caseware_cloud_keeps_the_data_change_out(
-    http, auth, new_client, new_contact, problem, cwc_sim
+def test_an_unreachable_caseware_cloud_still_saves_the_change_and_delivers_it_later(
+    app, http, auth, new_client, new_contact, cwc_sim
 ):
     client, contact = _linked(http, auth, new_client, new_contact, cwc_sim)
     cwc_sim.set_faults(outage=True)
 
-    problem(
-        http.patch(f"/v1/clients/{client['id']}", json={"city": "Zeist"}, headers=auth),
-        503,
-        "unavailable",
-    )
-    problem(http.delete(f"/v1/contacts/{contact['id']}", headers=auth), 503, "unavailable")
+    changed = http.patch(f"/v1/clients/{client['id']}", json={"city": "Zeist"}, headers=auth)
+    deleted = http.delete(f"/v1/contacts/{contact['id']}", headers=auth)
+
+    assert changed.status_code == 200 and changed.get_json()["city"] == "Zeist"
+    assert deleted.status_code == 204
+    assert link_of(http, auth, "client", client["id"])["sync"]["state"] == "pending"
+    assert entities(cwc_sim)[0]["addresses"][0]["City"] == "Utrecht"
 
     cwc_sim.clear_faults()
-    assert http.get(f"/v1/clients/{client['id']}", headers=auth).get_json()["city"] == "Utrecht"
-    assert http.get(f"/v1/contacts/{contact['id']}", headers=auth).status_code == 200
-    assert entities(cwc_sim)[0]["addresses"][0]["City"] == "Utrecht"
+    while app.extensions["courier"].run_due():
+        pass
+
+    assert entities(cwc_sim)[0]["addresses"][0]["City"] == "Zeist"
+    assert assignments(cwc_sim) == set() and users(cwc_sim)[0]["Type"] == "I"
+    assert link_of(http, auth, "client", client["id"])["sync"]["state"] == "synced"

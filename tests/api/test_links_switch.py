@@ -204,18 +204,28 @@ def test_switching_on_twice_changes_nothing_more(http, auth, new_client, cwc_sim
     assert len(history_of(http, auth, "client", client["id"])) == 1
 
 
-def test_unreachable_caseware_cloud_changes_nothing(http, auth, new_client, problem, cwc_sim):
+def test_unreachable_caseware_cloud_keeps_the_switch_and_delivers_it_later(
+    app, http, auth, new_client, cwc_sim
+):
     client = new_client()
     cwc_sim.refuse_connections()
 
     response = switch(http, auth, "client", client["id"], True)
 
-    body = problem(response, 503, "unavailable")
-    assert response.headers["Retry-After"].isdigit()
-    assert "secret" not in body["detail"].lower()
+    assert response.status_code == 202
+    link = response.get_json()["caseware_cloud"]
+    assert link["active"] is True and link["sync"]["state"] == "pending"
     cwc_sim.accept_connections()
-    assert link_of(http, auth, "client", client["id"])["active"] is False
     assert entities(cwc_sim) == []
+
+    while app.extensions["courier"].run_due():
+        pass
+
+    [entity] = entities(cwc_sim)
+    link = link_of(http, auth, "client", client["id"])
+    assert link["sync"]["state"] == "synced" and link["sync"]["remote_id"] == entity["CWGuid"]
+    actions = [(e["action"], e["result"]) for e in history_of(http, auth, "client", client["id"])]
+    assert actions == [("delivery", "synced"), ("link_on", "pending")]
 
 
 def test_a_stale_if_match_is_refused_and_a_replay_is_answered_once(

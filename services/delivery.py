@@ -1,0 +1,272 @@
+"""Durable delivery to CaseWare Cloud: the outbox, delivered in order, exactly once in effect.
+
+A change that must reach CaseWare Cloud is written as a Delivery in the transaction of the local
+change. The request then delivers it at once (after any older change of the same client), and
+the courier of each gateway process delivers what is left, with back-off, until it succeeds or
+CaseWare Cloud refuses it. Every operation is safe to repeat, so a crash between CaseWare
+Cloud's answer and our commit costs a repeat, never a duplicate.
+"""
+
+import json
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from pybreaker import CircuitBreaker, CircuitBreakerError
+
+from adapters.caseware_cloud.errors import CwcRejected, CwcUnavailable
+from db.models import Delivery, LinkEvent, utcnow
+from domain import links as L
+from services.delivery_operations import Nothing, prepare
+from services.refusals import explain_refusal
+
+log = logging.getLogger(__name__)
+
+DELIVERED, PENDING, REFUSED = "delivered", "pending", "refused"
+
+
+def order_key(client_id: int) -> str:
+    """A client and its contacts share one queue: a contact's access needs its entity."""
+    return f"client:{client_id}"
+
+
+def enqueue(
+    uow,
+    *,
+    actor: str,
+    request_id,
+    record_type: str,
+    record_id: int,
+    client_id: int,
+    operation: str,
+    action: str,
+    detail: str | None = None,
+    payload: dict | None = None,
+):
+    """Write a change to the outbox, in the caller's transaction; the unit of work keeps it."""
+    delivery = Delivery(
+        order_key=order_key(client_id),
+        record_type=record_type,
+        record_id=record_id,
+        operation=operation,
+        payload=json.dumps({"client_id": client_id, **(payload or {})}),
+        action=action,
+        detail=detail,
+        actor=actor,
+        request_id=request_id,
+        state=PENDING,
+        attempts=0,
+        next_attempt_at=utcnow(),
+    )
+    uow.deliveries.add(delivery)
+    uow.enqueued.append(delivery)
+    return delivery
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How deliveries are retried, leased and waited for."""
+
+    lease_seconds: float = 120.0  # longer than one adapter call with all its retries
+    backoff_base: float = 1.0
+    backoff_cap: float = 300.0
+    wait_seconds: float = 5.0  # how long a request waits for an older change in flight
+    poll_seconds: float = 0.05
+    breaker_failures: int = 5
+    breaker_reset_seconds: float = 30.0
+
+
+def delivery_policy(config) -> DeliveryPolicy:
+    """The DELIVERY_ settings of the app's configuration."""
+    return DeliveryPolicy(
+        lease_seconds=float(config["DELIVERY_LEASE_SECONDS"]),
+        backoff_base=float(config["DELIVERY_BACKOFF_BASE"]),
+        backoff_cap=float(config["DELIVERY_BACKOFF_CAP"]),
+        wait_seconds=float(config["DELIVERY_WAIT_SECONDS"]),
+        breaker_failures=int(config["CWC_BREAKER_FAILURES"]),
+        breaker_reset_seconds=float(config["CWC_BREAKER_RESET_SECONDS"]),
+    )
+
+
+@dataclass
+class Result:
+    outcome: str
+    message: str | None = None
+    remote_id: str | None = None
+    retry_after: float | None = None
+    counted: bool = True  # False when the breaker kept us from trying at all
+
+
+@dataclass
+class Claim:
+    delivery_id: int
+    order_key: str
+    request_id: str | None
+    work: object = field(repr=False)
+
+
+class Courier:
+    """Claims deliveries (one per client queue at a time), sends them, and settles the outcome."""
+
+    def __init__(
+        self,
+        uow_factory,
+        cwc,
+        policy: DeliveryPolicy | None = None,
+        *,
+        sleep=time.sleep,
+        rng=random.random,
+        monotonic=time.monotonic,
+    ):
+        self._uow = uow_factory
+        self._cwc = cwc
+        self.policy = policy or DeliveryPolicy()
+        self._sleep, self._rng, self._monotonic = sleep, rng, monotonic
+        self.owner = uuid.uuid4().hex
+        # Refusals are answers, not failures: only passing trouble opens the circuit.
+        self.breaker = CircuitBreaker(
+            fail_max=self.policy.breaker_failures,
+            reset_timeout=self.policy.breaker_reset_seconds,
+            exclude=[CwcRejected],
+            throw_new_error_on_trip=False,
+        )
+
+    # ----- the request's path ---------------------------------------------------------------
+
+    def deliver_through(self, key: str, last_id: int, request_id: str | None) -> None:
+        """Deliver the key's queue up to `last_id` now, in order; stop at the first that waits."""
+        deadline = self._monotonic() + self.policy.wait_seconds
+        while True:
+            claim = self._claim(key=key, up_to=last_id, due_only=False)
+            if claim is None:
+                if not self._still_pending(last_id) or self._monotonic() >= deadline:
+                    return
+                self._sleep(self.policy.poll_seconds)  # an older change is in flight elsewhere
+                continue
+            in_request = claim.request_id is not None and claim.request_id == request_id
+            result = self._deliver(claim, in_request=in_request)
+            if result.outcome == PENDING or claim.delivery_id == last_id:
+                return
+
+    # ----- the background path --------------------------------------------------------------
+
+    def run_due(self, limit: int = 50) -> int:
+        """Deliver up to `limit` due changes, each at the head of its queue; returns how many."""
+        done = 0
+        while done < limit:
+            claim = self._claim(key=None, up_to=None, due_only=True)
+            if claim is None:
+                break
+            self._deliver(claim, in_request=False)
+            done += 1
+        return done
+
+    # ----- one delivery ---------------------------------------------------------------------
+
+    def _claim(self, *, key, up_to, due_only) -> Claim | None:
+        with self._uow() as uow:
+            now = utcnow()
+            rows = uow.deliveries.claimable(now, key=key, up_to=up_to, due_only=due_only)
+            if not rows:
+                return None
+            delivery = rows[0]
+            delivery.leased_until = now + timedelta(seconds=self.policy.lease_seconds)
+            delivery.lease_owner = self.owner
+            work = prepare(uow, delivery, json.loads(delivery.payload))
+            uow.commit()
+            return Claim(delivery.id, delivery.order_key, delivery.request_id, work)
+
+    def _still_pending(self, delivery_id: int) -> bool:
+        with self._uow() as uow:
+            delivery = uow.deliveries.get(delivery_id)
+            return delivery is not None and delivery.state == PENDING
+
+    def _deliver(self, claim: Claim, *, in_request: bool) -> Result:
+        result = self._send(claim)
+        self._settle(claim, result, in_request=in_request)
+        return result
+
+    def _send(self, claim: Claim) -> Result:
+        if isinstance(claim.work, Nothing):
+            return Result(DELIVERED, claim.work.reason)
+        try:
+            remote_id = self.breaker.call(claim.work.run, self._cwc)
+        except CircuitBreakerError:
+            return Result(
+                PENDING, "CaseWare Cloud is paused after repeated failures", counted=False
+            )
+        except CwcUnavailable as exc:
+            return Result(PENDING, str(exc), retry_after=exc.retry_after)
+        except CwcRejected as exc:
+            return Result(REFUSED, explain_refusal(exc))
+        return Result(DELIVERED, remote_id=remote_id)
+
+    def _settle(self, claim: Claim, result: Result, *, in_request: bool) -> None:
+        with self._uow() as uow:
+            delivery = uow.deliveries.get(claim.delivery_id, for_update=True)
+            if delivery is None or delivery.lease_owner != self.owner:
+                return  # our lease ran out and another took over; its outcome counts
+            now = utcnow()
+            delivery.leased_until = delivery.lease_owner = None
+            delivery.attempts += 1 if result.counted else 0
+            delivery.last_error = result.message if result.outcome != DELIVERED else None
+            if result.outcome == PENDING:
+                delivery.next_attempt_at = now + timedelta(seconds=self._backoff(delivery, result))
+            else:
+                delivery.state = "done" if result.outcome == DELIVERED else "failed"
+                delivery.delivered_at = now if result.outcome == DELIVERED else None
+            self._update_link(uow, delivery, result, now)
+            self._record(uow, delivery, result, in_request)
+            uow.commit()
+
+    def _backoff(self, delivery: Delivery, result: Result) -> float:
+        """Full jitter, exponential in attempts; never sooner than CaseWare Cloud asked."""
+        cap = min(
+            self.policy.backoff_cap, self.policy.backoff_base * 2 ** max(delivery.attempts - 1, 0)
+        )
+        return max(self._rng() * cap, result.retry_after or 0.0)
+
+    def _update_link(self, uow, delivery: Delivery, result: Result, now) -> None:
+        link = uow.links.for_record(delivery.record_type, delivery.record_id, for_update=True)
+        if link is None:
+            return
+        if result.remote_id:
+            link.remote_id = result.remote_id
+        if result.outcome == REFUSED:
+            link.sync_state, link.last_error = L.FAILED, result.message
+        elif result.outcome == PENDING or uow.deliveries.pending_for_record(
+            delivery.record_type, delivery.record_id, other_than=delivery.id
+        ):
+            link.sync_state = L.PENDING
+        else:
+            link.sync_state = L.SYNCED if link.active else L.OFF
+            link.last_error, link.last_synced_at = None, now
+
+    def _record(self, uow, delivery: Delivery, result: Result, in_request: bool) -> None:
+        """History: the request's own outcome, or a background delivery's final one."""
+        if not in_request and result.outcome == PENDING:
+            return  # a retry that failed again is in the delivery queue, not the history
+        if in_request:
+            action, detail = delivery.action, delivery.detail
+        else:
+            action = L.DELIVERY
+            detail = delivery.action + (f" ({delivery.detail})" if delivery.detail else "")
+        if result.outcome == REFUSED:
+            outcome = L.RESULT_REFUSED if action == L.LINK_ON else L.FAILED
+            detail = f"{detail}: {result.message}" if detail else result.message
+        else:
+            outcome = L.SYNCED if result.outcome == DELIVERED else L.PENDING
+        uow.link_events.add(
+            LinkEvent(
+                record_type=delivery.record_type,
+                record_id=delivery.record_id,
+                actor=delivery.actor,
+                action=action,
+                result=outcome,
+                detail=detail,
+                request_id=delivery.request_id,
+            )
+        )
