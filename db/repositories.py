@@ -55,6 +55,20 @@ class ClientRepository(_Repository):
 class ContactRepository(_Repository):
     model = Contact
 
+    def lock_with_client(self, contact_id: int) -> Contact | None:
+        """Lock the contact's client, then the contact: the one lock order for every writer.
+
+        Changes to a client's queue are serialised on the client's row, so that their
+        deliveries are numbered in the order they commit.
+        """
+        client_id = self.session.scalar(select(Contact.client_id).where(Contact.id == contact_id))
+        if client_id is None:
+            return None
+        self.session.scalars(
+            select(Client.id).where(Client.id == client_id).with_for_update()
+        ).all()
+        return self.get(contact_id, for_update=True)
+
     def list_for_client(self, client_id: int, page: int, page_size: int):
         return self.page(select(Contact).where(Contact.client_id == client_id), page, page_size)
 

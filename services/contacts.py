@@ -14,7 +14,9 @@ def contact_etag(contact: Contact) -> str:
 
 
 def _load(uow, contact_id: int, *, for_update: bool = False) -> Contact:
-    contact = uow.contacts.get(contact_id, for_update=for_update)
+    contact = (
+        uow.contacts.lock_with_client(contact_id) if for_update else uow.contacts.get(contact_id)
+    )
     if contact is None:
         raise NotFound(f"No contact with id {contact_id}.")
     return contact

@@ -67,8 +67,11 @@ def _contact_reasons(uow, contact: Contact) -> list[str]:
 
 
 def _load(uow, record_type: str, record_id: int, *, for_update: bool = False):
-    repository = uow.clients if record_type == "client" else uow.contacts
-    record = repository.get(record_id, for_update=for_update)
+    if record_type == "contact" and for_update:
+        record = uow.contacts.lock_with_client(record_id)
+    else:
+        repository = uow.clients if record_type == "client" else uow.contacts
+        record = repository.get(record_id, for_update=for_update)
     if record is None:
         raise NotFound(f"No {record_type} with id {record_id}.")
     return record

@@ -1,0 +1,87 @@
+"""Racing requests on one record: serialised, nothing lost, CaseWare Cloud ends as we do."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from tests.api.links_support import assignments, entities, link_of, switch, users
+from tests.api.test_delivery import drain, pending
+
+
+def _in_parallel(app, calls):
+    """Run each call with its own test client on its own thread; returns the status codes."""
+
+    def run(call):
+        return call(app.test_client())
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_racing_data_changes_end_equal_on_both_sides(app, http, auth, new_client, cwc_sim):
+    client = new_client()
+    assert switch(http, auth, "client", client["id"], True).status_code == 200
+    cities = [f"Stad {n}" for n in range(12)]
+
+    url = f"/v1/clients/{client['id']}"
+    statuses = _in_parallel(
+        app,
+        [
+            lambda c, city=city: c.patch(url, json={"city": city}, headers=auth).status_code
+            for city in cities
+        ],
+    )
+
+    assert statuses == [200] * len(cities)
+    drain(app)
+    ours = http.get(f"/v1/clients/{client['id']}", headers=auth).get_json()["city"]
+    assert ours in cities and pending(http, auth) == []
+    [entity] = entities(cwc_sim)
+    assert entity["addresses"][0]["City"] == ours
+    assert link_of(http, auth, "client", client["id"])["sync"]["state"] == "synced"
+
+
+def test_racing_switches_of_one_contact_end_equal_on_both_sides(
+    app, http, auth, new_client, new_contact, cwc_sim
+):
+    client = new_client()
+    switch(http, auth, "client", client["id"], True)
+    contact = new_contact(client["id"], email="piet@jansen.nl")
+    wanted = [True, False] * 5
+
+    statuses = _in_parallel(app, [
+        lambda c, on=on: switch(c, auth, "contact", contact["id"], on).status_code for on in wanted
+    ])  # fmt: skip
+
+    assert set(statuses) <= {200, 202}
+    drain(app)
+    link = link_of(http, auth, "contact", contact["id"])
+    assert link["sync"]["state"] in ("synced", "off") and pending(http, auth) == []
+    [user] = users(cwc_sim)
+    entity = entities(cwc_sim)[0]["CWGuid"]
+    if link["active"]:
+        assert user["Type"] == "A" and assignments(cwc_sim) == {(entity, user["CWGuid"])}
+    else:
+        assert user["Type"] == "I" and assignments(cwc_sim) == set()
+
+
+def test_a_client_switched_off_while_its_contacts_change_leaves_no_access_behind(
+    app, http, auth, new_client, new_contact, cwc_sim
+):
+    client = new_client()
+    switch(http, auth, "client", client["id"], True)
+    contacts = [new_contact(client["id"], email=f"c{n}@jansen.nl") for n in range(3)]
+    for contact in contacts:
+        switch(http, auth, "contact", contact["id"], True)
+
+    calls = [lambda c: switch(c, auth, "client", client["id"], False).status_code]
+    for contact in contacts:
+        url = f"/v1/contacts/{contact['id']}"
+        calls.append(
+            lambda c, url=url: c.patch(url, json={"mobile": "06-1"}, headers=auth).status_code
+        )
+    assert set(_in_parallel(app, calls)) <= {200, 202}
+    drain(app)
+
+    assert assignments(cwc_sim) == set()
+    assert entities(cwc_sim)[0]["Type"] == "I"
+    assert all(not link_of(http, auth, "contact", k["id"])["active"] for k in contacts)
+    assert pending(http, auth) == []

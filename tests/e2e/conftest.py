@@ -1,0 +1,116 @@
+"""Real processes: the simulator and gunicorn, started as a user starts them."""
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+            if result:
+                return result
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Process:
+    """A child in its own process group, so that a kill takes its workers too."""
+
+    def __init__(self, args, env, log: Path):
+        self.log = log
+        self._file = log.open("ab")
+        self.popen = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=env,
+            stdout=self._file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self, sig=signal.SIGKILL) -> None:
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, sig)
+            self.popen.wait(10)
+        self._file.close()
+
+
+@pytest.fixture
+def simulator(tmp_path):
+    port, client_id, secret = free_port(), "e2e", secrets.token_hex(16)
+    args = [sys.executable, "-m", "adapters.caseware_cloud.simulator", "--port", str(port),
+            "--client-id", client_id, "--client-secret", secret]  # fmt: skip
+    process = Process(args, os.environ.copy(), tmp_path / "simulator.log")
+    base = f"http://127.0.0.1:{port}"
+    wait_until(lambda: requests.get(f"{base}/_sim/state", timeout=1).ok, 15, "the simulator")
+    yield {
+        "base": base,
+        "api": f"{base}/demo/ms/caseware-cloud/api/v2",
+        "id": client_id,
+        "secret": secret,
+    }
+    process.kill()
+
+
+@pytest.fixture
+def gateway(tmp_path, simulator):
+    """start() runs gunicorn on a migrated SQLite file; the same database survives restarts."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}",
+        "CWC_BASE_URL": simulator["api"],
+        "CWC_CLIENT_ID": simulator["id"],
+        "CWC_CLIENT_SECRET": simulator["secret"],
+        "CWC_MAX_ATTEMPTS": "1",
+        "CWC_READ_TIMEOUT": "2",
+        "DELIVERY_POLL_SECONDS": "0.2",
+        "DELIVERY_BACKOFF_BASE": "0.05",
+        "DELIVERY_BACKOFF_CAP": "0.2",
+        "DELIVERY_LEASE_SECONDS": "2",
+        "CWC_BREAKER_RESET_SECONDS": "0.5",
+        "GATEWAY_WORKERS": "2",
+    }
+    flask = [sys.executable, "-m", "flask", "--app", "app"]
+    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    rights = "clients:read,clients:write,links:read,links:write,admin"
+    created = subprocess.run(
+        [*flask, "token", "create", "e2e", "--rights", rights],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    token = created.stdout.strip().splitlines()[-1]
+    port = free_port()
+    env["GATEWAY_BIND"] = f"127.0.0.1:{port}"
+    running: list[Process] = []
+
+    def start() -> Process:
+        args = [sys.executable, "-m", "gunicorn", "app:create_app()"]
+        process = Process(args, env, tmp_path / "gateway.log")
+        running.append(process)
+        wait_until(lambda: requests.get(f"{base}/healthz", timeout=1).ok, 20, "gunicorn")
+        return process
+
+    base = f"http://127.0.0.1:{port}"
+    yield {"base": base, "headers": {"Authorization": f"Bearer {token}"}, "start": start}
+    for process in running:
+        process.kill(signal.SIGTERM)
