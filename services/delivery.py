@@ -74,7 +74,7 @@ class DeliveryPolicy:
     backoff_base: float = 1.0
     backoff_cap: float = 300.0
     wait_seconds: float = 5.0  # how long a request waits for an older change in flight
-    poll_seconds: float = 0.05
+    poll_seconds: float = 0.05  # the longest pause between looks at a change in flight
     breaker_failures: int = 5
     breaker_reset_seconds: float = 30.0
 
@@ -139,12 +139,15 @@ class Courier:
     def deliver_through(self, key: str, last_id: int, request_id: str | None) -> None:
         """Deliver the key's queue up to `last_id` now, in order; stop at the first that waits."""
         deadline = self._monotonic() + self.policy.wait_seconds
+        pause = self.policy.poll_seconds / 16
         while True:
             claim = self._claim(key=key, up_to=last_id, due_only=False)
             if claim is None:
                 if not self._still_pending(last_id) or self._monotonic() >= deadline:
                     return
-                self._sleep(self.policy.poll_seconds)  # an older change is in flight elsewhere
+                # An older change is in flight elsewhere: look again soon, then less often.
+                self._sleep(pause)
+                pause = min(pause * 2, self.policy.poll_seconds)
                 continue
             in_request = claim.request_id is not None and claim.request_id == request_id
             result = self._deliver(claim, in_request=in_request)
