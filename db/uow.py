@@ -22,6 +22,7 @@ class UnitOfWork:
         self.session: Session | None = None
         # Deliveries written in this unit of work, for the request to deliver after commit.
         self.enqueued: list = []
+        self.claimed = None  # the first of them, when the request could lease it at once
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self._session_factory()

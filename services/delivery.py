@@ -136,12 +136,25 @@ class Courier:
 
     # ----- the request's path ---------------------------------------------------------------
 
-    def deliver_through(self, key: str, last_id: int, request_id: str | None) -> None:
-        """Deliver the key's queue up to `last_id` now, in order; stop at the first that waits."""
+    def claim_on_enqueue(self, uow, delivery: Delivery) -> Claim | None:
+        """In the writer's own transaction: lease its change when nothing older of the client
+        waits, which spares the request a claiming transaction of its own (the common case)."""
+        if uow.deliveries.pending_before(delivery.order_key, delivery.id):
+            return None
+        delivery.leased_until = utcnow() + timedelta(seconds=self.policy.lease_seconds)
+        delivery.lease_owner = self.owner
+        work = prepare(uow, delivery, json.loads(delivery.payload))
+        return Claim(delivery.id, delivery.order_key, delivery.request_id, work)
+
+    def deliver_through(self, key: str, last_id: int, request_id: str | None, claimed=None) -> None:
+        """Deliver the key's queue up to `last_id` now, in order; stop at the first that waits.
+
+        `claimed` is the change the request leased when it wrote it, if it could.
+        """
         deadline = self._monotonic() + self.policy.wait_seconds
         pause = self.policy.poll_seconds / 16
         while True:
-            claim = self._claim(key=key, up_to=last_id, due_only=False)
+            claim, claimed = claimed or self._claim(key=key, up_to=last_id, due_only=False), None
             if claim is None:
                 if not self._still_pending(last_id) or self._monotonic() >= deadline:
                     return

@@ -20,11 +20,18 @@ class Upstream:
     courier: Courier
     request_id: str | None = None
 
+    def queue(self, uow, **change):
+        """Write a change to the outbox; the first of a request is leased to it at once."""
+        delivery = enqueue(uow, request_id=self.request_id, **change)
+        if len(uow.enqueued) == 1:
+            uow.claimed = self.courier.claim_on_enqueue(uow, delivery)
+        return delivery
+
     def deliver(self, uow) -> None:
         """After commit: deliver what the unit of work queued, now and in order."""
         if uow.enqueued:
             last = uow.enqueued[-1]
-            self.courier.deliver_through(last.order_key, last.id, self.request_id)
+            self.courier.deliver_through(last.order_key, last.id, self.request_id, uow.claimed)
 
 
 # ----- reading --------------------------------------------------------------------------------
@@ -181,15 +188,17 @@ def _after_switch(uow, upstream: Upstream, record_type: str, record_id: int):
     with uow:
         view, tag = _read(uow, record_type, record_id)
         state = view["caseware_cloud"]["sync"]["state"]
-        if own is not None and state == L.FAILED and uow.deliveries.get(own).operation in (
-            ops.LINK_CLIENT, ops.LINK_CONTACT,
-        ) and uow.deliveries.get(own).state == "failed":  # fmt: skip
+        if state == L.FAILED and own is not None and _refused_switch_on(uow.deliveries.get(own)):
             link = uow.links.for_record(record_type, record_id, for_update=True)
             cause = link.last_error
             link.active, link.sync_state, link.last_error = False, L.OFF, None
             uow.commit()
             raise UpstreamRejected(cause)
         return view, tag, state in (L.SYNCED, L.OFF)
+
+
+def _refused_switch_on(delivery) -> bool:
+    return delivery.state == "failed" and delivery.operation in (ops.LINK_CLIENT, ops.LINK_CONTACT)
 
 
 def _queue(
@@ -204,10 +213,9 @@ def _queue(
     detail=None,
     **payload,
 ):
-    return enqueue(
+    return upstream.queue(
         uow,
         actor=actor.name,
-        request_id=upstream.request_id,
         record_type=record_type,
         record_id=record_id,
         client_id=client_id,
