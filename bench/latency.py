@@ -81,8 +81,9 @@ def main() -> None:
         subprocess.run(
             [*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True
         )
+        rights = "clients:read,clients:write,links:read,links:write"
         token = subprocess.run(
-            [*flask, "token", "create", "bench", "--rights", "clients:read,clients:write,links:read,links:write"],
+            [*flask, "token", "create", "bench", "--rights", rights],
             cwd=ROOT, env=env, check=True, capture_output=True, text=True,
         ).stdout.split()[-1]  # fmt: skip
         gunicorn = subprocess.Popen(
@@ -126,7 +127,9 @@ def _run(base: str, headers: dict, count: int, concurrency: int) -> None:
             s.headers.update(headers)
         started = time.perf_counter()
         with ThreadPoolExecutor(concurrency) as pool:
-            samples = list(pool.map(lambda n: call(sessions[n % concurrency], n), range(count)))
+            samples = list(
+                pool.map(lambda n, c=call, s=sessions: c(s[n % concurrency], n), range(count))
+            )
         rate = count / (time.perf_counter() - started)
         print(f"{name:34s} {_percentiles(samples)}  {rate:7.1f} req/s", flush=True)
 

@@ -68,8 +68,8 @@ def test_a_tester_authorizes_and_creates_reads_changes_and_deletes_a_client(page
     assert status == 201 and created["name"] == "Via Swagger"
     status, read = _try(page, "clients-get_v1_clients__client_id_", {"client_id": created["id"]})
     assert status == 200 and read["number"] == "UI-1"
-    status, changed = _try(page, "clients-patch_v1_clients__client_id_", {"client_id": created["id"]},
-                           body={"city": "Utrecht"})  # fmt: skip
+    by_id = {"client_id": created["id"]}
+    status, changed = _try(page, "clients-patch_v1_clients__client_id_", by_id, {"city": "Utrecht"})
     assert status == 200 and changed["city"] == "Utrecht"
     status, _ = _try(page, "clients-delete_v1_clients__client_id_", {"client_id": created["id"]})
     assert status == 204
