@@ -211,8 +211,10 @@ class Courier:
         try:
             remote_id = self.breaker.call(claim.work.run, self._cwc)
         except CircuitBreakerError:
+            # Not an attempt; come back when the circuit may let a probe through.
+            paused = "CaseWare Cloud is paused after repeated failures"
             return Result(
-                PENDING, "CaseWare Cloud is paused after repeated failures", counted=False
+                PENDING, paused, retry_after=self.policy.breaker_reset_seconds, counted=False
             )
         except CwcUnavailable as exc:
             return Result(PENDING, str(exc), retry_after=exc.retry_after)

@@ -224,6 +224,8 @@ def test_the_circuit_opens_after_repeated_failures_and_closes_after_a_probe(
 
     assert switch(http, auth, "client", clients[5]["id"], True).status_code == 202
     assert cwc_sim.calls() == []  # open: queued at once, CaseWare Cloud left alone
+    paused = [d for d in pending(http, auth) if d["record"]["id"] == clients[5]["id"]][0]
+    assert paused["attempts"] == 0 and "paused" in paused["last_error"]
 
     cwc_sim.clear_faults()
     time.sleep(app.config["CWC_BREAKER_RESET_SECONDS"] + 0.05)
