@@ -8,6 +8,7 @@ import api
 import cli
 from adapters.caseware_cloud import CaseWareCloud
 from adapters.caseware_cloud.unconfigured import UnconfiguredCaseWareCloud
+from api.metrics import GatewayMetrics
 from api.request_id import RequestIdFilter, current_request_id
 from config import Config
 from db.engine import make_engine
@@ -57,8 +58,12 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
 
     app.extensions["cwc"] = _caseware_cloud(app)
     app.extensions["cwc_probe"] = CaseWareCloudProbe(app.extensions["cwc"])
+    metrics = app.extensions["metrics"] = GatewayMetrics()
     courier = Courier(
-        app.extensions["uow_factory"], app.extensions["cwc"], delivery_policy(app.config)
+        app.extensions["uow_factory"],
+        app.extensions["cwc"],
+        delivery_policy(app.config),
+        on_outcome=lambda outcome: metrics.deliveries.labels(outcome).inc(),
     )
     app.extensions["courier"] = courier
     # Started by gunicorn's post_worker_init (gunicorn.conf.py), not here: a CLI command that

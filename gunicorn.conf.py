@@ -33,3 +33,23 @@ def worker_exit(server, worker):
     background = getattr(worker, "wsgi", None) and worker.wsgi.extensions.get("background_courier")
     if background:
         background.stop()
+
+
+# /metrics adds up the numbers of all workers from files in this folder (prometheus-client's
+# multiprocess mode); it is emptied when gunicorn starts.
+os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", os.path.join(os.path.dirname(__file__), "var", "prometheus")
+)
+
+
+def on_starting(server):
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(folder, exist_ok=True)
+    for name in os.listdir(folder):
+        os.remove(os.path.join(folder, name))
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -6,7 +6,7 @@ from flask import Flask, Response
 from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
 
-from api import docs, errors, request_id
+from api import docs, errors, metrics, request_id
 from api.converters import MAX_ID, IdConverter
 from api.errors import PROBLEM_JSON
 from schemas.base import ProblemSchema
@@ -49,6 +49,7 @@ def register(app: Flask) -> Api:
         api.register_blueprint(module.blp, url_prefix=f"/v1{module.blp.url_prefix or ''}")
     api.register_blueprint(ops.blp)
     docs.register(app)
+    metrics.register(app)
 
     @app.after_request
     def _no_sniff(response: Response):

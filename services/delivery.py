@@ -120,11 +120,13 @@ class Courier:
         sleep=time.sleep,
         rng=random.random,
         monotonic=time.monotonic,
+        on_outcome=lambda outcome: None,
     ):
         self._uow = uow_factory
         self._cwc = cwc
         self.policy = policy or DeliveryPolicy()
         self._sleep, self._rng, self._monotonic = sleep, rng, monotonic
+        self._on_outcome = on_outcome  # for metrics
         self.owner = uuid.uuid4().hex
         # Refusals are answers, not failures: only passing trouble opens the circuit.
         self.breaker = CircuitBreaker(
@@ -202,6 +204,7 @@ class Courier:
 
     def _deliver(self, claim: Claim, *, in_request: bool) -> Result:
         result = self._send(claim)
+        self._on_outcome(result.outcome)
         self._settle(claim, result, in_request=in_request)
         return result
 

@@ -31,6 +31,16 @@ class CaseWareCloudProbe:
         return self._status
 
 
+def pending_deliveries(uow) -> int | None:
+    """How many changes wait for CaseWare Cloud; None when the database does not answer."""
+    try:
+        with uow:
+            return uow.deliveries.count_pending()
+    except Exception:  # the caller reports "unknown"; the reason is for the logs
+        log.warning("the database does not answer", exc_info=True)
+        return None
+
+
 def readiness(uow, probe: CaseWareCloudProbe) -> tuple[bool, dict]:
     """(ready, body): ready while the database answers; CaseWare Cloud is reported only."""
     pending = None

@@ -1,0 +1,92 @@
+"""/metrics in Prometheus' text format: requests, latency, deliveries, and what waits.
+
+Under gunicorn every worker process writes its numbers to PROMETHEUS_MULTIPROC_DIR (set in
+gunicorn.conf.py) and a scrape adds them up; elsewhere the app keeps its own registry.
+"""
+
+import os
+import time
+
+from flask import Flask, Response, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+
+from api.context import uow
+from services import operations
+
+
+class GatewayMetrics:
+    """The app's metric objects, on a registry of its own (no global state)."""
+
+    def __init__(self):
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "gateway_http_requests", "HTTP requests answered", ["method", "route", "status"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "gateway_http_request_seconds", "Time to answer an HTTP request", ["method", "route"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.deliveries = Counter(
+            "gateway_cwc_deliveries", "Delivery attempts to CaseWare Cloud by outcome", ["outcome"],
+            registry=self.registry,
+        )  # fmt: skip
+
+
+class _Collected:
+    """Metrics computed at scrape time."""
+
+    def __init__(self, *metrics):
+        self._metrics = metrics
+
+    def collect(self):
+        yield from self._metrics
+
+
+def _start_timer():
+    g.metrics_started = time.perf_counter()
+
+
+def _observe(response: Response):
+    started = g.pop("metrics_started", None)
+    if started is not None and request.endpoint != "metrics":
+        metrics = current_app.extensions["metrics"]
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
+        metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
+    return response
+
+
+def _scrape():
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = current_app.extensions["metrics"].registry
+    return Response(generate_latest(registry) + _pending(), mimetype=CONTENT_TYPE_LATEST)
+
+
+def _pending() -> bytes:
+    """Read from the database, so that every worker reports the same number; none if it is down."""
+    count = operations.pending_deliveries(uow())
+    if count is None:
+        return b""
+    gauge = GaugeMetricFamily("gateway_pending_deliveries", "Changes waiting for CaseWare Cloud")
+    gauge.add_metric([], count)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Collected(gauge))
+    return generate_latest(registry)
+
+
+def register(app: Flask) -> None:
+    app.before_request(_start_timer)
+    app.after_request(_observe)
+    app.add_url_rule("/metrics", "metrics", _scrape)
