@@ -13,7 +13,7 @@ from api.request_id import RequestIdFilter, current_request_id
 from config import Config
 from db.engine import make_engine
 from db.uow import unit_of_work_factory
-from services.delivery import Courier, delivery_policy
+from services.delivery import Courier, delivery_policy, sending_for
 from services.operations import CaseWareCloudProbe
 from services.worker import BackgroundCourier
 
@@ -33,7 +33,9 @@ def _configure_logging(app: Flask) -> None:
 def _caseware_cloud(app: Flask):
     """The CaseWare Cloud adapter, or a stand-in that refuses when it is not configured."""
     if app.config.get("CWC_CLIENT_ID") and app.config.get("CWC_CLIENT_SECRET"):
-        return CaseWareCloud.from_config(app.config, request_id_provider=current_request_id)
+        return CaseWareCloud.from_config(
+            app.config, request_id_provider=lambda: current_request_id() or sending_for.get()
+        )
     if app.config["GATEWAY_ENV"] == "production":
         raise RuntimeError("CWC_CLIENT_ID and CWC_CLIENT_SECRET are required in production")
     logging.getLogger(__name__).warning(

@@ -12,6 +12,7 @@ import logging
 import random
 import time
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -24,6 +25,10 @@ from services.delivery_operations import Nothing, prepare
 from services.refusals import explain_refusal
 
 log = logging.getLogger(__name__)
+
+# The request a delivery belongs to, while it is being sent: CaseWare Cloud sees the same
+# X-Request-ID whether the change went out within its request or later from the queue.
+sending_for: ContextVar[str | None] = ContextVar("sending_for", default=None)
 
 DELIVERED, PENDING, REFUSED = "delivered", "pending", "refused"
 
@@ -211,6 +216,7 @@ class Courier:
     def _send(self, claim: Claim) -> Result:
         if isinstance(claim.work, Nothing):
             return Result(DELIVERED, claim.work.reason)
+        token = sending_for.set(claim.request_id)
         try:
             remote_id = self.breaker.call(claim.work.run, self._cwc)
         except CircuitBreakerError:
@@ -223,6 +229,8 @@ class Courier:
             return Result(PENDING, str(exc), retry_after=exc.retry_after)
         except CwcRejected as exc:
             return Result(REFUSED, explain_refusal(exc))
+        finally:
+            sending_for.reset(token)
         return Result(DELIVERED, remote_id=remote_id)
 
     def _settle(self, claim: Claim, result: Result, *, in_request: bool) -> None:

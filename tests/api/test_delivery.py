@@ -34,10 +34,14 @@ def test_an_outage_during_a_link_and_changes_ends_with_one_entity_holding_the_la
     assert entities(cwc_sim) == []
 
     cwc_sim.clear_faults()
+    cwc_sim.clear_calls()
     drain(app)
 
     [entity] = entities(cwc_sim)
     assert entity["addresses"][0]["City"] == "Houten" and entity["Type"] == "A"
+    # Delivered later from the queue, yet traced to the requests that made the changes.
+    request_ids = {c["request_id"] for c in cwc_sim.calls() if c["path"].endswith("/entities")}
+    assert request_ids and None not in request_ids
     assert pending(http, auth) == []
     link = link_of(http, auth, "client", client["id"])
     assert (link["sync"]["state"], link["sync"]["remote_id"]) == ("synced", entity["CWGuid"])

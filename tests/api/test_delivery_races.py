@@ -2,6 +2,7 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
+from services.delivery import Courier, DeliveryPolicy
 from tests.api.links_support import assignments, entities, link_of, switch, users
 from tests.api.test_delivery import drain, pending
 
@@ -85,3 +86,38 @@ def test_a_client_switched_off_while_its_contacts_change_leaves_no_access_behind
     assert entities(cwc_sim)[0]["Type"] == "I"
     assert all(not link_of(http, auth, "contact", k["id"])["active"] for k in contacts)
     assert pending(http, auth) == []
+
+
+def test_several_couriers_share_the_queue_and_deliver_each_change_once(
+    app, http, auth, new_client, cwc_sim
+):
+    clients = [new_client(number=f"Q{n}") for n in range(6)]
+    cwc_sim.set_faults(outage=True)
+    for client in clients:
+        switch(http, auth, "client", client["id"], True)
+        for city in ("Zeist", "Houten"):
+            http.patch(f"/v1/clients/{client['id']}", json={"city": city}, headers=auth)
+    cwc_sim.clear_faults()
+    cwc_sim.clear_calls()
+    couriers = [
+        Courier(app.extensions["uow_factory"], app.extensions["cwc"], DeliveryPolicy())
+        for _ in range(3)
+    ]
+
+    def work(courier):
+        own_http, delivered = app.test_client(), 0
+        while (n := courier.run_due(limit=3)) or pending(own_http, auth):
+            delivered += n
+        return delivered
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        counts = list(pool.map(work, couriers))
+
+    assert sum(counts) == 18  # 6 links and 12 changes, each delivered by exactly one courier
+    created = [
+        c for c in cwc_sim.calls() if c["method"] == "POST" and c["path"].endswith("/entities")
+    ]
+    assert len(created) == 6 and sorted(e["EntityNo"] for e in entities(cwc_sim)) == [
+        f"Q{n}" for n in range(6)
+    ]
+    assert {e["addresses"][0]["City"] for e in entities(cwc_sim)} == {"Houten"}
