@@ -12,6 +12,14 @@ blp = protected_blueprint(
     "links", __name__, description='The switch "Koppelen met CaseWare Cloud: Ja/Nee".'
 )
 
+# A switch CaseWare Cloud could not confirm yet is kept and answered 202.
+accepted = blp.alt_response(
+    202,
+    schema=LinksSchema,
+    headers=ETAG_HEADER,
+    success=True,
+    description="Accepted: kept, and delivered in the background (sync pending)",
+)
 CLIENT = "/clients/<id:client_id>/links"
 CONTACT = "/contacts/<id:contact_id>/links"
 SWITCH_DOC = (
@@ -33,13 +41,7 @@ class ClientLinksViews(MethodView):
 
     @blp.arguments(LinksPatchSchema)
     @blp.response(200, LinksSchema, headers=ETAG_HEADER, examples=LINK_EXAMPLES)
-    @blp.alt_response(
-        202,
-        schema=LinksSchema,
-        headers=ETAG_HEADER,
-        success=True,
-        description="Accepted: kept, and delivered in the background (sync pending)",
-    )
+    @accepted
     @blp.problems(400, 401, 403, 404, 412, 413)
     @blp.mutation(if_match=True)
     @blp.doc(description=SWITCH_DOC + " Off: contacts withdrawn, entity set inactive.")
@@ -63,13 +65,7 @@ class ContactLinksViews(MethodView):
 
     @blp.arguments(LinksPatchSchema)
     @blp.response(200, LinksSchema, headers=ETAG_HEADER, examples=LINK_EXAMPLES)
-    @blp.alt_response(
-        202,
-        schema=LinksSchema,
-        headers=ETAG_HEADER,
-        success=True,
-        description="Accepted: kept, and delivered in the background (sync pending)",
-    )
+    @accepted
     @blp.problems(400, 401, 403, 404, 412, 413)
     @blp.mutation(if_match=True)
     @blp.doc(description=SWITCH_DOC + " Off: access withdrawn, user set inactive.")
