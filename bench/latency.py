@@ -1,6 +1,6 @@
 """Request latency through gunicorn, with the simulator as CaseWare Cloud.
 
-python -m bench.latency [--requests N] [--concurrency C]
+python -m bench.latency [--requests N] [--concurrency C] [--records R]
 
 Starts the simulator and gunicorn (SQLite in a temporary folder), links one client with one
 contact, then times three kinds of request from C threads: a read (GET a client), a data change
@@ -59,6 +59,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--records", type=int, default=1, help="linked clients to spread over")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         sim_port, port, secret = _free_port(), _free_port(), secrets.token_hex(16)
@@ -93,7 +94,8 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         try:
             _wait(f"{base}/healthz")
-            _run(base, {"Authorization": f"Bearer {token}"}, args.requests, args.concurrency)
+            auth = {"Authorization": f"Bearer {token}"}
+            _run(base, auth, args.requests, args.concurrency, args.records)
         finally:
             gunicorn.terminate()
             sim.terminate()
@@ -101,24 +103,38 @@ def main() -> None:
             sim.wait(10)
 
 
-def _run(base: str, headers: dict, count: int, concurrency: int) -> None:
-    session = requests.Session()
-    session.headers.update(headers)
-    client = session.post(f"{base}/v1/clients", json={"number": "B1", "name": "Bench BV"}).json()
+def _linked_client(session, base: str, n: int) -> tuple[int, int]:
+    """A linked client with one contact; (client id, contact id)."""
+    client = session.post(f"{base}/v1/clients", json={"number": f"B{n}", "name": "Bench BV"}).json()
     contact = session.post(
         f"{base}/v1/clients/{client['id']}/contacts",
-        json={"last_name": "Bench", "email": "b@bench.example"},
+        json={"last_name": "Bench", "email": f"b{n}@bench.example"},
     ).json()
     on = {"caseware_cloud": {"active": True}}
     assert session.patch(f"{base}/v1/clients/{client['id']}/links", json=on).status_code == 200
+    return client["id"], contact["id"]
+
+
+def _run(base: str, headers: dict, count: int, concurrency: int, records: int) -> None:
+    session = requests.Session()
+    session.headers.update(headers)
+    # Request n works on record n % records: 1 record makes every writer queue behind the others.
+    ids = [_linked_client(session, base, n) for n in range(records)]
+
+    def client(n):
+        return ids[n % records][0]
+
+    def contact(n):
+        return ids[n % records][1]
+
     kinds = {
-        "GET client": lambda s, n: _timed(s, "GET", f"{base}/v1/clients/{client['id']}"),
+        "GET client": lambda s, n: _timed(s, "GET", f"{base}/v1/clients/{client(n)}"),
         "PATCH linked client (forwarded)": lambda s, n: _timed(
-            s, "PATCH", f"{base}/v1/clients/{client['id']}", json={"city": f"Stad {n}"}
+            s, "PATCH", f"{base}/v1/clients/{client(n)}", json={"city": f"Stad {n}"}
         ),
         "PATCH contact link (off/on)": lambda s, n: _timed(
-            s, "PATCH", f"{base}/v1/contacts/{contact['id']}/links",
-            json={"caseware_cloud": {"active": n % 2 == 0}},
+            s, "PATCH", f"{base}/v1/contacts/{contact(n)}/links",
+            json={"caseware_cloud": {"active": (n // records) % 2 == 1}},
         ),
     }  # fmt: skip
     for name, call in kinds.items():
