@@ -7,7 +7,9 @@ from sqlalchemy.pool import StaticPool
 def make_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
     """An engine for `url`; SQLite gets foreign keys, WAL and write-serialising transactions."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        # No pre-ping: it costs a round trip per checkout. After a database restart the first
+        # request that meets a dead connection answers 503 and the pool is renewed at once.
+        return create_engine(url, pool_size=10, max_overflow=10)
 
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
     engine = create_engine(

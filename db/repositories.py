@@ -15,10 +15,10 @@ class _Repository:
         self.session = session
 
     def get(self, record_id: int, *, for_update: bool = False):
-        stmt = select(self.model).where(self.model.id == record_id)
-        if for_update:
-            # Row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers.
-            stmt = stmt.with_for_update()
+        if not for_update:
+            return self.session.get(self.model, record_id)  # no query when already loaded
+        # Row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers.
+        stmt = select(self.model).where(self.model.id == record_id).with_for_update()
         return self.session.scalars(stmt).one_or_none()
 
     def add(self, record) -> None:
