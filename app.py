@@ -1,6 +1,7 @@
 """The gateway's application factory; importing this module does nothing else."""
 
 import logging
+from datetime import timedelta
 
 from flask import Flask
 
@@ -13,6 +14,7 @@ from api.request_id import RequestIdFilter, current_request_id
 from config import Config
 from db.engine import make_engine
 from db.uow import unit_of_work_factory
+from services import idempotency
 from services.delivery import Courier, delivery_policy, sending_for
 from services.operations import CaseWareCloudProbe
 from services.worker import BackgroundCourier
@@ -44,6 +46,11 @@ def _caseware_cloud(app: Flask):
     return UnconfiguredCaseWareCloud()
 
 
+def _forget_expired_keys(app: Flask):
+    ttl = timedelta(seconds=app.config["IDEMPOTENCY_TTL_SECONDS"])
+    return lambda: idempotency.purge_expired(app.extensions["uow_factory"](), ttl)
+
+
 def create_app(config: type[Config] | Config | None = None) -> Flask:
     """Build a gateway: storage, the /v1 API, the operator commands."""
     app = Flask(__name__, static_folder=None)
@@ -71,7 +78,11 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
     # Started by gunicorn's post_worker_init (gunicorn.conf.py), not here: a CLI command that
     # builds the app must not start delivering.
     poll = app.config["DELIVERY_POLL_SECONDS"]
-    app.extensions["background_courier"] = BackgroundCourier(courier, poll) if poll > 0 else None
+    app.extensions["background_courier"] = (
+        BackgroundCourier(courier, poll, housekeeping=_forget_expired_keys(app))
+        if poll > 0
+        else None
+    )
 
     api.register(app)
     cli.register(app)

@@ -2,7 +2,7 @@
 
 import contextlib
 import signal
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from domain.rights import ALL_RIGHTS
-from services import clients, contacts, deliveries, tokens
+from services import clients, contacts, deliveries, idempotency, tokens
 from services.tokens import OPERATOR
 from services.worker import BackgroundCourier
 
@@ -174,11 +174,19 @@ def demo_data():
 @click.option("--interval", type=float, default=1.0, help="Seconds between rounds.")
 def worker(interval):
     """Deliver queued changes to CaseWare Cloud until stopped (several may run at once)."""
-    background = BackgroundCourier(current_app.extensions["courier"], interval)
+    background = BackgroundCourier(
+        current_app.extensions["courier"],
+        interval,
+        housekeeping=lambda: idempotency.purge_expired(_uow(), _idempotency_ttl()),
+    )
     signal.signal(signal.SIGTERM, lambda *_: background.stop(timeout=0))
     click.echo("delivering queued changes; Ctrl-C stops")
     with contextlib.suppress(KeyboardInterrupt):
         background.run()
+
+
+def _idempotency_ttl() -> timedelta:
+    return timedelta(seconds=current_app.config["IDEMPOTENCY_TTL_SECONDS"])
 
 
 @click.command("deliveries")

@@ -100,9 +100,6 @@ def handle_http_exception(error: HTTPException):
 
 
 def handle_domain_error(error: de.DomainError):
-    if isinstance(error, de.UpstreamUnavailable):
-        retry_after = max(1, round(error.retry_after or 5))
-        return problem(503, error.detail, "unavailable", headers={"Retry-After": str(retry_after)})
     for kind, (status, code) in DOMAIN_ERRORS.items():
         if isinstance(error, kind):
             return problem(status, error.detail, code, **error.extra)

@@ -146,11 +146,6 @@ class LinkRepository(_Repository):
         )
         return self.session.scalar(stmt) > 0
 
-    def delete_for_record(self, record_type: str, record_id: int) -> None:
-        self.session.execute(
-            delete(Link).where(Link.record_type == record_type, Link.record_id == record_id)
-        )
-
 
 class LinkEventRepository(_Repository):
     model = LinkEvent

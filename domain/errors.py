@@ -53,11 +53,3 @@ class NotEligible(DomainError):
 
 class UpstreamRejected(DomainError):
     """CaseWare Cloud refused the data itself; `detail` says what to fix."""
-
-
-class UpstreamUnavailable(DomainError):
-    """CaseWare Cloud could not be reached or answered with a passing error."""
-
-    def __init__(self, detail: str, retry_after: float | None = None):
-        super().__init__(detail)
-        self.retry_after = retry_after

@@ -2,6 +2,7 @@
 
 import logging
 import threading
+import time
 
 log = logging.getLogger(__name__)
 
@@ -9,9 +10,13 @@ log = logging.getLogger(__name__)
 class BackgroundCourier:
     """Runs `courier.run_due()` every `interval` seconds on a daemon thread until stopped."""
 
-    def __init__(self, courier, interval: float):
+    def __init__(self, courier, interval: float, housekeeping=None, housekeeping_every=3600.0):
         self._courier = courier
         self._interval = interval
+        # Chores that need no hurry, such as forgetting expired idempotency keys.
+        self._housekeeping = housekeeping
+        self._housekeeping_every = housekeeping_every
+        self._housekeeping_due = time.monotonic()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -25,12 +30,18 @@ class BackgroundCourier:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def _tidy(self) -> None:
+        if self._housekeeping is not None and time.monotonic() >= self._housekeeping_due:
+            self._housekeeping_due = time.monotonic() + self._housekeeping_every
+            self._housekeeping()
+
     def run(self) -> None:
         """Deliver what is due, then wait; a failing round (database down) is logged, not fatal."""
         while not self._stopping.is_set():
             try:
                 while self._courier.run_due() and not self._stopping.is_set():
                     pass
+                self._tidy()
             except Exception:
                 log.exception("delivery round failed; trying again in %.1f s", self._interval)
             self._stopping.wait(self._interval)

@@ -6,7 +6,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from api.idempotency import _fingerprint
+from app import _forget_expired_keys
 from db.models import IdempotencyRecord, utcnow
+from services.worker import BackgroundCourier
 
 CLIENT = {"number": "1001", "name": "Jansen"}
 
@@ -208,3 +210,24 @@ def test_a_new_tokens_secret_is_neither_stored_nor_shown_again(http, auth, uow):
     assert not any(secret in text for text in stored), "the secret is stored in plain text"
     assert secret not in again.get_data(as_text=True), "the secret is shown a second time"
     assert digest not in again.get_data(as_text=True)
+
+
+def test_the_courier_loop_forgets_expired_keys_and_keeps_fresh_ones(app, http, auth, uow):
+    key = {"Idempotency-Key": "fresh"}
+    http.post("/v1/clients", json={"number": "K1", "name": "Kept"}, headers={**auth, **key})
+    old = utcnow() - timedelta(seconds=app.config["IDEMPOTENCY_TTL_SECONDS"] + 60)
+    with uow() as work:
+        stale = IdempotencyRecord(
+            actor="tester", key="stale", fingerprint="x", state="done", created_at=old
+        )
+        work.idempotency.add(stale)
+        work.commit()
+
+    loop = BackgroundCourier(
+        app.extensions["courier"], 0.01, housekeeping=_forget_expired_keys(app)
+    )
+    loop._tidy()  # one round of the loop's chores
+
+    with uow() as work:
+        assert work.idempotency.find("tester", "stale") is None
+        assert work.idempotency.find("tester", "fresh") is not None
