@@ -54,9 +54,6 @@ class UnitOfWork:
     def rollback(self) -> None:
         self.session.rollback()
 
-    def flush(self) -> None:
-        self.session.flush()
-
 
 def unit_of_work_factory(engine):
     """A callable that makes a fresh UnitOfWork for each use."""
