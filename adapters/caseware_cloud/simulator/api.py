@@ -41,23 +41,21 @@ def _body() -> Any:
     return request.get_json(silent=True)
 
 
-def _drop_connection() -> bool:
-    """Close the client's connection without an answer; False under a test client."""
-    sock = request.environ.get("werkzeug.socket")
-    if sock is None:
-        return False
+def _drop_connection(sock: socket.socket) -> None:
+    """Close the client's connection without an answer (RST, not FIN)."""
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
-    return True
 
 
 def _fail(failure: Failure) -> Response:
     if failure.status == RESET:
-        g.reset = _drop_connection()
-        # Under a test client there is no socket to close: say so with a 502.
+        # The drop itself waits for _finish, after the call is logged: a client that sees
+        # the reset must find the call in the log. Under a test client there is no socket
+        # to close: the 502 says so.
+        g.reset_socket = request.environ.get("werkzeug.socket")
         return errors_body(502, "Connection reset (simulated).")
     headers = {"Retry-After": failure.retry_after} if failure.retry_after else None
     return errors_body(int(failure.status), "Simulated failure.", headers)
@@ -97,7 +95,8 @@ def _finish(response: Response) -> Response:
     response.headers.update(getattr(g, "rate_headers", {}))
     seen = request.headers.get("X-Request-ID")
     response.headers["X-Request-ID"] = seen or str(uuid.uuid4())
-    reset = getattr(g, "reset", False)
+    reset_socket = getattr(g, "reset_socket", None)
+    reset = reset_socket is not None
     simulator.record_call(
         {
             "method": request.method,
@@ -109,6 +108,8 @@ def _finish(response: Response) -> Response:
             "at": time.time(),
         }
     )
+    if reset:
+        _drop_connection(reset_socket)
     return response
 
 
