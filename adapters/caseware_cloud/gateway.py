@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -12,7 +13,14 @@ from urllib.parse import quote
 import requests
 
 from .client import CwcHttpClient, RequestIdProvider
-from .errors import CwcAmbiguous, CwcEmailInUse, CwcNotFound, CwcRejected, CwcUnavailable
+from .errors import (
+    CwcAmbiguous,
+    CwcEmailInUse,
+    CwcError,
+    CwcNotFound,
+    CwcRejected,
+    CwcUnavailable,
+)
 from .field_map import FieldMaps, load_field_maps
 from .lookup import expect_created, expect_object, list_all, search
 from .port import Record
@@ -115,20 +123,26 @@ class CaseWareCloud:
         self._patch_entity(guid, {}, self._values["active_type"])
 
     def ensure_entity(self, client: Record, known_guid: str | None = None) -> str:
-        """The client's entity, found, adopted or created, active and holding our data."""
+        """The client's entity, found, adopted or created, active and holding our data.
+
+        When CWC refuses part of it, an entity this call created or reactivated is set
+        inactive again: a refused link leaves nothing open in CWC."""
         entity = self._entity_or_none(known_guid) if known_guid else None
         if entity is None:
             entity = self._find_entity_record(client["number"])
+        undo = None if entity and self._is_active(entity) else self.set_entity_inactive
         if entity is None:
             entity, adopted = self._create_entity_record(client)
             if not adopted:
-                self._put_address(entity, client, current=None)
+                with _undone_on_refusal(undo, entity["CWGuid"]):
+                    self._put_address(entity, client, current=None)
                 return entity["CWGuid"]
         log.info("CaseWare Cloud entity %s used for client %s", entity["CWGuid"], client["number"])
         desired = {**self.maps.to_cwc("entity", client), **self._entity_fixed(None)}
-        if _differs(entity, desired):
-            self._patch_entity(entity["CWGuid"], desired, self._values["active_type"])
-        self._put_address(entity, client, current=_LOOK_UP)
+        with _undone_on_refusal(undo, entity["CWGuid"]):
+            if _differs(entity, desired):
+                self._patch_entity(entity["CWGuid"], desired, self._values["active_type"])
+            self._put_address(entity, client, current=_LOOK_UP)
         return entity["CWGuid"]
 
     def unlink_client(self, entity_guid: str) -> None:
@@ -256,10 +270,16 @@ class CaseWareCloud:
 
     def ensure_user(self, contact: Record, known_guid: str | None = None) -> str:
         """The contact's user, found, adopted by e-mail or created, active and holding our data."""
+        guid, _was_active = self._ensure_user(contact, known_guid)
+        return guid
+
+    def _ensure_user(self, contact: Record, known_guid: str | None) -> tuple[str, bool]:
+        """ensure_user, also telling whether the user was active before this call."""
         email = _required_email(contact)
         user = self._user_or_none(known_guid) if known_guid else None
         if user is None:
             user = self._find_user_record(email)
+        was_active = user is not None and self._is_active(user)
         if user is None:
             try:
                 user, adopted = self._create_user_record(contact)
@@ -268,15 +288,20 @@ class CaseWareCloud:
                 user = self._find_user_record(email, scan=True)
                 if user is None:
                     raise
+                was_active = self._is_active(user)
             else:
                 if not adopted:
-                    return user["CWGuid"]
+                    return user["CWGuid"], False
         self._refuse_staff(user)
         desired = {**self.maps.to_cwc("user", contact), **self._user_active()}
         changed = _differs(user, desired)
         if changed:
             self._patch_user(user["CWGuid"], desired)
-        return user["CWGuid"]
+        return user["CWGuid"], was_active
+
+    def _is_active(self, record: Mapping[str, Any]) -> bool:
+        """An entity or user that is active in CWC (Type "A", no InActiveDate)."""
+        return record.get("Type") == self._values["active_type"] and not record.get("InActiveDate")
 
     def _user_active(self) -> dict[str, Any]:
         return {"Type": self._values["active_type"], "InActiveDate": None}
@@ -367,9 +392,13 @@ class CaseWareCloud:
     def link_contact(
         self, entity_guid: str, contact: Record, known_user_guid: str | None = None
     ) -> str:
-        """Ensure the contact's user and give it access to the entity; returns the user."""
-        user_guid = self.ensure_user(contact, known_user_guid)
-        self.grant_access(entity_guid, user_guid)
+        """Ensure the contact's user and give it access to the entity; returns the user.
+
+        When CWC refuses the access, a user this call created or reactivated is deactivated
+        again: a refused link leaves no open login behind."""
+        user_guid, was_active = self._ensure_user(contact, known_user_guid)
+        with _undone_on_refusal(None if was_active else self.deactivate_user, user_guid):
+            self.grant_access(entity_guid, user_guid)
         return user_guid
 
     def unlink_contact(
@@ -383,6 +412,20 @@ class CaseWareCloud:
     def _assign(self, entity_guid: str, user_guid: str, *, remove: bool) -> None:
         body = {"people": [user_guid], "roleIds": [self.collaborator_role_id()], "isRemove": remove}
         self.http.request("PATCH", f"entities/{_seg(entity_guid)}/role-assignments", json=body)
+
+
+@contextmanager
+def _undone_on_refusal(undo: Callable[[str], None] | None, guid: str) -> Iterator[None]:
+    """On a refusal, run `undo(guid)` and raise the refusal; passing trouble is left to retry."""
+    try:
+        yield
+    except CwcRejected:
+        if undo is not None:
+            try:
+                undo(guid)
+            except CwcError as error:
+                log.warning("could not undo %s after a refusal: %s", guid, error)
+        raise
 
 
 def _required_email(contact: Record) -> str:

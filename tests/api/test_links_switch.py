@@ -134,6 +134,65 @@ def test_a_refused_login_leaves_nothing_half_done(
     assert assignments(cwc_sim) == set()
 
 
+GRANT_REFUSED = {"count": 1, "status": 403, "path_contains": "/role-assignments"}
+
+
+def test_a_refused_grant_closes_the_login_it_opened_and_a_retry_reopens_it(
+    http, auth, new_client, new_contact, problem, cwc_sim
+):
+    client, _ = _linked_client(http, auth, new_client)
+    contact = new_contact(client["id"], email="anna@jansen.nl")
+    cwc_sim.set_faults(fail_next=GRANT_REFUSED)
+
+    problem(switch(http, auth, "contact", contact["id"], True), 422, "upstream_rejected")
+
+    [user] = users(cwc_sim)
+    assert (user["Email"], user["Type"]) == ("anna@jansen.nl", "I")  # no open login left
+    assert user["InActiveDate"]
+    assert assignments(cwc_sim) == set()
+    assert link_of(http, auth, "contact", contact["id"])["active"] is False
+
+    assert switch(http, auth, "contact", contact["id"], True).status_code == 200
+    [again] = users(cwc_sim)
+    assert (again["CWGuid"], again["Type"], again["InActiveDate"]) == (user["CWGuid"], "A", None)
+    assert len(assignments(cwc_sim)) == 1
+
+
+def test_a_refused_grant_leaves_an_adopted_active_login_active(
+    http, auth, new_client, new_contact, problem, cwc_sim
+):
+    # The person already logs in to CaseWare Cloud for another firm client: keep that working.
+    cwc_sim.seed(users=[{"Email": "anna@jansen.nl", "OwnerType": "Contact", "Type": "A"}])
+    client, _ = _linked_client(http, auth, new_client)
+    contact = new_contact(client["id"], email="anna@jansen.nl")
+    cwc_sim.set_faults(fail_next=GRANT_REFUSED)
+
+    problem(switch(http, auth, "contact", contact["id"], True), 422, "upstream_rejected")
+
+    [user] = users(cwc_sim)
+    assert (user["Type"], user.get("InActiveDate")) == ("A", None)
+
+
+def test_a_refused_address_leaves_the_new_entity_inactive_and_a_retry_reuses_it(
+    http, auth, new_client, problem, cwc_sim
+):
+    client = new_client(address="Dorpsstraat 1", city="Utrecht")
+    cwc_sim.set_faults(
+        fail_next={"count": 1, "status": 400, "method": "POST", "path_contains": "/addresses"}
+    )
+
+    problem(switch(http, auth, "client", client["id"], True), 422, "upstream_rejected")
+
+    [entity] = entities(cwc_sim)
+    assert entity["Type"] == "I"  # set inactive, never deleted
+    assert link_of(http, auth, "client", client["id"])["active"] is False
+
+    assert switch(http, auth, "client", client["id"], True).status_code == 200
+    [again] = entities(cwc_sim)
+    assert (again["CWGuid"], again["Type"]) == (entity["CWGuid"], "A")
+    assert [a["Address1"] for a in again["addresses"]] == ["Dorpsstraat 1"]
+
+
 def test_switching_a_contact_off_withdraws_access_and_deactivates_the_user(
     http, auth, new_client, new_contact, cwc_sim
 ):

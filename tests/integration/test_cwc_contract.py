@@ -329,6 +329,36 @@ def test_link_contact_creates_grants_and_repeats_safely(sim, cwc, client_record,
     assert state["invitations"] == [user]
 
 
+def test_link_contact_refused_deactivates_the_user_it_created(
+    sim, cwc, client_record, contact_record
+):
+    entity = cwc.ensure_entity(client_record)
+    sim.set_faults(fail_next={"count": 1, "status": 403, "path_contains": "/role-assignments"})
+
+    with pytest.raises(CwcRejected):
+        cwc.link_contact(entity, contact_record)
+
+    [user] = sim.state()["users"]
+    assert user["Type"] == "I"
+    assert sim.state()["role_assignments"] == []
+
+
+def test_a_refusal_while_undoing_still_surfaces_the_first_refusal(
+    sim, cwc, client_record, contact_record, caplog
+):
+    entity = cwc.ensure_entity(client_record)
+    sim.set_faults(fail_next={"count": 1, "status": 403, "path_contains": "/role-assignments"})
+    sim.set_faults(
+        fail_next={"count": 1, "status": 400, "method": "PATCH", "path_contains": "/users"}
+    )
+
+    with pytest.raises(CwcRejected) as refused:
+        cwc.link_contact(entity, contact_record)
+
+    assert refused.value.status == 403
+    assert "could not undo" in caplog.text
+
+
 def test_unlink_contact_keeps_a_user_linked_elsewhere(sim, cwc, client_record, contact_record):
     one = cwc.ensure_entity(client_record)
     two = cwc.ensure_entity({**client_record, "number": "1002"})
