@@ -34,7 +34,10 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_CHARACTERS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"  # tab, LF and CR are text
+_CONTROL = re.compile(f"[{_CONTROL_CHARACTERS}]")
+# The same rule in the OpenAPI document, so that clients (and Swagger UI) know it up front.
+PRINTABLE_PATTERN = f"^[^{_CONTROL_CHARACTERS}]*$"
 
 
 def printable(value: str) -> None:
@@ -47,20 +50,21 @@ def printable(value: str) -> None:
         raise ma.ValidationError("Not valid Unicode text.") from None
 
 
-class Text(fields.String):
+class _Printable:
+    """A string field mixin that refuses, and documents, control characters."""
+
+    def __init__(self, *args, validate=None, metadata=None, **kwargs):
+        validators = [printable, *([validate] if callable(validate) else validate or [])]
+        metadata = {"pattern": PRINTABLE_PATTERN, **(metadata or {})}
+        super().__init__(*args, validate=validators, metadata=metadata, **kwargs)
+
+
+class Text(_Printable, fields.String):
     """A string that refuses control characters and broken Unicode."""
 
-    def __init__(self, *args, validate=None, **kwargs):
-        validators = [printable, *([validate] if callable(validate) else validate or [])]
-        super().__init__(*args, validate=validators, **kwargs)
 
-
-class Email(fields.Email):
+class Email(_Printable, fields.Email):
     """An e-mail address, refusing control characters and broken Unicode like Text."""
-
-    def __init__(self, *args, validate=None, **kwargs):
-        validators = [printable, *([validate] if callable(validate) else validate or [])]
-        super().__init__(*args, validate=validators, **kwargs)
 
 
 def text(max_length: int, *, min_length: int = 0, **kwargs) -> Text:
