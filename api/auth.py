@@ -6,6 +6,7 @@ from flask import current_app, g, request
 
 from api.context import uow
 from api.errors import problem
+from db.engine import again_if_stale
 from services import tokens
 
 
@@ -23,7 +24,8 @@ def authenticate():
     if scheme.lower() != "bearer" or not secret.strip():
         return _unauthorized("This route needs 'Authorization: Bearer <token>'.")
     touch = timedelta(seconds=current_app.config["TOKEN_TOUCH_SECONDS"])
-    found = tokens.authenticate(uow(), secret.strip(), touch)
+    # The first database call of every request: it absorbs a database restart.
+    found = again_if_stale(lambda: tokens.authenticate(uow(), secret.strip(), touch))
     if found is None:
         return _unauthorized("The token is unknown, revoked or expired.", "invalid_token")
     g.actor = found

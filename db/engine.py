@@ -1,14 +1,22 @@
 """The engine for DATABASE_URL, with the SQLite settings that make it safe under threads."""
 
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def make_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
     """An engine for `url`; SQLite gets foreign keys, WAL and write-serialising transactions."""
     if not url.startswith("sqlite"):
         # No pre-ping: it costs a round trip per checkout. After a database restart the first
-        # request that meets a dead connection answers 503 and the pool is renewed at once.
+        # read that meets a dead connection renews the pool, and again_if_stale retries it.
         return create_engine(url, pool_size=10, max_overflow=10)
 
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
@@ -36,3 +44,18 @@ def make_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def again_if_stale(action: Callable[[], T]) -> T:
+    """Run `action`; once more if it met a pooled connection the database has closed since.
+
+    After a restart or failover, the first statement on an old connection fails and SQLAlchemy
+    renews the whole pool; the second try runs on a fresh connection. Only for actions whose
+    first statement is a read, so that a failed first try has written nothing."""
+    try:
+        return action()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        log.warning("the database had closed a pooled connection (a restart?); trying again")
+        return action()

@@ -4,6 +4,7 @@ import logging
 import time
 
 from adapters.caseware_cloud.errors import CwcError
+from db.engine import again_if_stale
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +42,17 @@ def pending_deliveries(uow) -> int | None:
         return None
 
 
+def _ping_and_count(uow) -> int:
+    with uow:
+        uow.ping()
+        return uow.deliveries.count_pending()
+
+
 def readiness(uow, probe: CaseWareCloudProbe) -> tuple[bool, dict]:
     """(ready, body): ready while the database answers; CaseWare Cloud is reported only."""
     pending = None
     try:
-        with uow:
-            uow.ping()
-            pending = uow.deliveries.count_pending()
+        pending = again_if_stale(lambda: _ping_and_count(uow))
         database = "ok"
     except Exception:  # any failure means "not ready"; the reason is for the logs only
         log.warning("readiness: the database does not answer", exc_info=True)

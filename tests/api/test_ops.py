@@ -1,9 +1,11 @@
 """Operations: /healthz, /readyz (also with the database gone), unknown routes, wrong methods."""
 
 import pytest
+from sqlalchemy import create_engine
 
 from app import create_app
 from config import TestConfig
+from tests.conftest import POSTGRES_URL
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -100,3 +102,40 @@ def test_a_405_says_which_methods_are_allowed(http, auth):
     response = http.put("/v1/clients", json={}, headers=auth)
     assert response.status_code == 405
     assert set(response.headers.get("Allow", "").replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+def _drop_the_gateways_connections(app) -> int:
+    """What a PostgreSQL restart does to the gateway: every pooled connection dies."""
+    engine = app.extensions["db_engine"]
+    with engine.connect() as conn:
+        own = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    # The pool now holds `own`; end it from another session, as a restart would.
+    admin = create_engine(POSTGRES_URL)
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_terminate_backend({own})")
+    finally:
+        admin.dispose()
+    return own
+
+
+def test_a_database_restart_costs_no_request(app, http, auth, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server to restart; the postgresql run covers this")
+    assert http.get("/v1/clients", headers=auth).status_code == 200
+    _drop_the_gateways_connections(app)
+
+    response = http.get("/v1/clients", headers=auth)
+
+    assert response.status_code == 200, response.get_json()
+
+
+def test_readyz_after_a_database_restart_is_ready_at_once(app, http, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server to restart; the postgresql run covers this")
+    assert http.get("/readyz").status_code == 200
+    _drop_the_gateways_connections(app)
+
+    response = http.get("/readyz")
+
+    assert (response.status_code, response.get_json()["checks"]["database"]) == (200, "ok")
