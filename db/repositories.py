@@ -1,8 +1,9 @@
 """Repositories: the only place that writes SQL for a table."""
 
+import hashlib
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import delete, exists, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from db.models import Client, Contact, Delivery, IdempotencyRecord, Link, LinkEvent, Token
@@ -145,6 +146,16 @@ class LinkRepository(_Repository):
             )
         )
         return self.session.scalar(stmt) > 0
+
+    def lock_email(self, email: str) -> None:
+        """Hold the login e-mail until commit, so that two contacts with one e-mail switched on
+        at once cannot both find it free. PostgreSQL: a transaction-scoped advisory lock;
+        SQLite's BEGIN IMMEDIATE already runs one writer at a time."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        digest = hashlib.sha256(email.lower().encode("utf-8")).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 class LinkEventRepository(_Repository):

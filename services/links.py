@@ -161,6 +161,8 @@ def switch_contact(
         contact = _load(uow, "contact", contact_id, for_update=True)
         link = _link_for_update(uow, "contact", contact_id, if_match)
         if active and _needs_switching_on(link):
+            if contact.email:
+                uow.links.lock_email(contact.email)  # before asking whether it is in use
             reasons = _contact_reasons(uow, contact)
             if reasons:
                 raise NotEligible(reasons)

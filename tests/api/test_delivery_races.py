@@ -1,7 +1,9 @@
 """Racing requests on one record: serialised, nothing lost, CaseWare Cloud ends as we do."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
+from db.models import Link
 from services.delivery import Courier, DeliveryPolicy
 from tests.api.links_support import assignments, entities, link_of, switch, users
 from tests.api.test_delivery import drain, pending
@@ -121,3 +123,28 @@ def test_several_couriers_share_the_queue_and_deliver_each_change_once(
         f"Q{n}" for n in range(6)
     ]
     assert {e["addresses"][0]["City"] for e in entities(cwc_sim)} == {"Houten"}
+
+
+def test_one_email_switched_on_for_two_contacts_at_once_is_linked_once(
+    app, http, auth, new_client, new_contact, problem, cwc_sim
+):
+    holding, daughter = new_client(number="1001"), new_client(number="1002")
+    for client in (holding, daughter):
+        assert switch(http, auth, "client", client["id"], True).status_code == 200
+    first = new_contact(holding["id"], email="boss@holding.nl")
+    second = new_contact(daughter["id"], email="Boss@Holding.nl")
+
+    # The first switch is half-way: its transaction holds the e-mail and has turned its link on.
+    with app.extensions["uow_factory"]() as first_switch, ThreadPoolExecutor(1) as pool:
+        first_switch.links.lock_email("boss@holding.nl")
+        first_switch.links.add(
+            Link(record_type="contact", record_id=first["id"], active=True, sync_state="pending")
+        )
+        racing = pool.submit(switch, app.test_client(), auth, "contact", second["id"], True)
+        time.sleep(0.3)  # room for the racing switch to reach its check; not a timing assertion
+        first_switch.commit()
+        answer = racing.result()
+
+    body = problem(answer, 422, "not_eligible")
+    assert body["ineligible_reasons"] == ["email_in_use"]
+    assert users(cwc_sim) == []
