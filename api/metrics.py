@@ -71,18 +71,31 @@ def _scrape():
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = current_app.extensions["metrics"].registry
-    return Response(generate_latest(registry) + _pending(), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry) + _backlog(), mimetype=CONTENT_TYPE_LATEST)
 
 
-def _pending() -> bytes:
-    """Read from the database, so that every worker reports the same number; none if it is down."""
-    count = operations.pending_deliveries(uow())
-    if count is None:
+def _backlog() -> bytes:
+    """Read from the database, so that every worker reports the same numbers; none if it is down.
+
+    Alert on the oldest pending change's age (CaseWare Cloud away too long) and on failed
+    deliveries (refused: a person must fix the data, then retry)."""
+    backlog = operations.delivery_backlog(uow())
+    if backlog is None:
         return b""
-    gauge = GaugeMetricFamily("gateway_pending_deliveries", "Changes waiting for CaseWare Cloud")
-    gauge.add_metric([], count)
+    gauges = [
+        GaugeMetricFamily(name, description, value=value)
+        for name, description, value in (
+            ("gateway_pending_deliveries", "Changes waiting for CaseWare Cloud", backlog.pending),
+            ("gateway_failed_deliveries", "Changes CaseWare Cloud refused", backlog.failed),
+            (
+                "gateway_oldest_pending_delivery_seconds",
+                "Age of the oldest change waiting for CaseWare Cloud (0: none waits)",
+                backlog.oldest_pending_seconds,
+            ),
+        )
+    ]
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Collected(gauge))
+    registry.register(_Collected(*gauges))
     return generate_latest(registry)
 
 

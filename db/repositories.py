@@ -226,6 +226,15 @@ class DeliveryRepository(_Repository):
     def count_pending(self) -> int:
         return self.session.scalar(select(func.count()).where(Delivery.state == "pending"))
 
+    def backlog(self) -> dict[str, tuple[int, datetime | None]]:
+        """{state: (how many, the oldest's created_at)} for the pending and failed ones."""
+        stmt = (
+            select(Delivery.state, func.count(), func.min(Delivery.created_at))
+            .where(Delivery.state.in_(["pending", "failed"]))
+            .group_by(Delivery.state)
+        )
+        return {state: (count, oldest) for state, count, oldest in self.session.execute(stmt)}
+
     def list(self, state: str | None, page: int, page_size: int):
         stmt = select(Delivery).where(
             Delivery.state.in_([state] if state else ["pending", "failed"])

@@ -2,9 +2,11 @@
 
 import logging
 import time
+from dataclasses import dataclass
 
 from adapters.caseware_cloud.errors import CwcError
 from db.engine import again_if_stale
+from db.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +34,27 @@ class CaseWareCloudProbe:
         return self._status
 
 
-def pending_deliveries(uow) -> int | None:
-    """How many changes wait for CaseWare Cloud; None when the database does not answer."""
+@dataclass(frozen=True)
+class Backlog:
+    """What waits for CaseWare Cloud, and what waits for a person."""
+
+    pending: int
+    failed: int
+    oldest_pending_seconds: float  # 0 when nothing is pending
+
+
+def delivery_backlog(uow) -> Backlog | None:
+    """The delivery queue in numbers for /metrics; None when the database does not answer."""
     try:
         with uow:
-            return uow.deliveries.count_pending()
-    except Exception:  # the caller reports "unknown"; the reason is for the logs
+            by_state = uow.deliveries.backlog()
+    except Exception:  # the caller reports nothing; the reason is for the logs
         log.warning("the database does not answer", exc_info=True)
         return None
+    pending, oldest = by_state.get("pending", (0, None))
+    failed, _ = by_state.get("failed", (0, None))
+    age = (utcnow() - oldest).total_seconds() if oldest else 0.0
+    return Backlog(pending, failed, max(age, 0.0))
 
 
 def _ping_and_count(uow) -> int:

@@ -1,5 +1,8 @@
 """/metrics: Prometheus text, no token, counts what happened, leaks nothing."""
 
+import re
+from datetime import timedelta
+
 from tests.api.links_support import switch
 
 
@@ -25,3 +28,29 @@ def test_requests_deliveries_and_the_queue_are_counted(http, auth, new_client, c
     assert "gateway_pending_deliveries 1.0" in text
     assert "gateway_http_request_seconds_bucket" in text
     assert "SECRET-NUMBER-77" not in text and auth["Authorization"].split()[1] not in text
+
+
+def test_the_backlog_shows_what_waits_how_long_and_what_was_refused(
+    http, auth, new_client, uow, cwc_sim
+):
+    assert "gateway_oldest_pending_delivery_seconds 0.0" in _metrics(http)
+    refused, waiting = new_client(number="1001"), new_client(number="1002")
+    for client in (refused, waiting):
+        switch(http, auth, "client", client["id"], True)
+    cwc_sim.set_faults(
+        fail_next={"count": 1, "status": 400, "method": "PATCH", "path_contains": "/entities"}
+    )
+    http.patch(f"/v1/clients/{refused['id']}", json={"name": "Anders"}, headers=auth)
+    cwc_sim.set_faults(outage=True)
+    http.patch(f"/v1/clients/{waiting['id']}", json={"name": "Later"}, headers=auth)
+    with uow() as work:  # the waiting change has waited an hour
+        [delivery], _total = work.deliveries.list("pending", 1, 10)
+        delivery.created_at -= timedelta(hours=1)
+        work.commit()
+
+    text = _metrics(http)
+
+    assert "gateway_pending_deliveries 1.0" in text
+    assert "gateway_failed_deliveries 1.0" in text
+    age = re.search(r"^gateway_oldest_pending_delivery_seconds (\S+)$", text, re.MULTILINE)
+    assert 3600 <= float(age.group(1)) < 3700
