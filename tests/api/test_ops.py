@@ -119,9 +119,23 @@ def _drop_the_gateways_connections(app) -> int:
     return own
 
 
-def test_a_database_restart_costs_no_request(app, http, auth, backend):
-    if backend != "postgresql":
-        pytest.skip("SQLite has no server to restart; the postgresql run covers this")
+# SQLite has no server to restart.
+postgresql_only = pytest.mark.parametrize(
+    "app",
+    [
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(
+                not POSTGRES_URL, reason="needs PostgreSQL: set TEST_DATABASE_URL (make test does)"
+            ),
+        )
+    ],
+    indirect=True,
+)
+
+
+@postgresql_only
+def test_a_database_restart_costs_no_request(app, http, auth):
     assert http.get("/v1/clients", headers=auth).status_code == 200
     _drop_the_gateways_connections(app)
 
@@ -130,9 +144,8 @@ def test_a_database_restart_costs_no_request(app, http, auth, backend):
     assert response.status_code == 200, response.get_json()
 
 
-def test_readyz_after_a_database_restart_is_ready_at_once(app, http, backend):
-    if backend != "postgresql":
-        pytest.skip("SQLite has no server to restart; the postgresql run covers this")
+@postgresql_only
+def test_readyz_after_a_database_restart_is_ready_at_once(app, http):
     assert http.get("/readyz").status_code == 200
     _drop_the_gateways_connections(app)
 
