@@ -114,13 +114,29 @@ class IdempotencyRepository(_Repository):
 class LinkRepository(_Repository):
     model = Link
 
+    def __init__(self, session: Session):
+        super().__init__(session)
+        # Links this transaction has locked cannot change under it (and are never deleted):
+        # asking again, as the delivery's preparation does, needs no second query.
+        self._locked: dict[tuple[str, int], Link] = {}
+
     def for_record(
         self, record_type: str, record_id: int, *, for_update: bool = False
     ) -> Link | None:
+        locked = self._locked.get((record_type, record_id))
+        if locked is not None:
+            return locked
         stmt = select(Link).where(Link.record_type == record_type, Link.record_id == record_id)
         if for_update:
             stmt = stmt.with_for_update()
-        return self.session.scalars(stmt).one_or_none()
+        link = self.session.scalars(stmt).one_or_none()
+        if for_update and link is not None:
+            self._locked[(record_type, record_id)] = link
+        return link
+
+    def locks_released(self) -> None:
+        """The transaction ended: what it had locked may change now."""
+        self._locked.clear()
 
     def linked_contacts_of(self, client_id: int) -> list[tuple[Contact, Link]]:
         """The client's contacts whose switch is on, with their links, in id order."""
@@ -216,12 +232,10 @@ class DeliveryRepository(_Repository):
         )
         return self.session.scalar(stmt) > 0
 
-    def pending_before(self, key: str, delivery_id: int) -> bool:
-        """Whether an older change of the same key still waits."""
-        stmt = select(func.count()).where(
-            Delivery.order_key == key, Delivery.state == "pending", Delivery.id < delivery_id
-        )
-        return self.session.scalar(stmt) > 0
+    def any_pending(self, key: str) -> bool:
+        """Whether a change of this key waits."""
+        stmt = select(exists().where(Delivery.order_key == key, Delivery.state == "pending"))
+        return self.session.scalar(stmt)
 
     def count_pending(self) -> int:
         return self.session.scalar(select(func.count()).where(Delivery.state == "pending"))

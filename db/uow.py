@@ -46,6 +46,7 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+        self.links.locks_released()
 
     def ping(self) -> None:
         """Raise unless the database answers."""
@@ -53,6 +54,7 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+        self.links.locks_released()
 
 
 def unit_of_work_factory(engine):

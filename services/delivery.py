@@ -14,7 +14,7 @@ import time
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pybreaker import CircuitBreaker, CircuitBreakerError
 
@@ -38,6 +38,14 @@ def order_key(client_id: int) -> str:
     return f"client:{client_id}"
 
 
+@dataclass(frozen=True)
+class Lease:
+    """Who may deliver a change, until when."""
+
+    owner: str
+    until: datetime
+
+
 def enqueue(
     uow,
     *,
@@ -50,6 +58,7 @@ def enqueue(
     action: str,
     detail: str | None = None,
     payload: dict | None = None,
+    lease: Lease | None = None,
 ):
     """Write a change to the outbox, in the caller's transaction; the unit of work keeps it."""
     delivery = Delivery(
@@ -65,6 +74,8 @@ def enqueue(
         state=PENDING,
         attempts=0,
         next_attempt_at=utcnow(),
+        lease_owner=lease.owner if lease else None,
+        leased_until=lease.until if lease else None,
     )
     uow.deliveries.add(delivery)
     uow.enqueued.append(delivery)
@@ -143,13 +154,16 @@ class Courier:
 
     # ----- the request's path ---------------------------------------------------------------
 
-    def claim_on_enqueue(self, uow, delivery: Delivery) -> Claim | None:
-        """In the writer's own transaction: lease its change when nothing older of the client
-        waits, which spares the request a claiming transaction of its own (the common case)."""
-        if uow.deliveries.pending_before(delivery.order_key, delivery.id):
+    def lease_for_new(self, uow, key: str) -> Lease | None:
+        """In the writer's own transaction, before it writes its change: a lease for that change
+        when nothing older of the key waits. The change is then written leased, and the request
+        needs no claiming transaction of its own (the common case)."""
+        if uow.deliveries.any_pending(key):
             return None
-        delivery.leased_until = utcnow() + timedelta(seconds=self.policy.lease_seconds)
-        delivery.lease_owner = self.owner
+        return Lease(self.owner, utcnow() + timedelta(seconds=self.policy.lease_seconds))
+
+    def claim_new(self, uow, delivery: Delivery) -> Claim:
+        """The claim on a change written with a lease_for_new lease, prepared in its transaction."""
         work = prepare(uow, delivery, json.loads(delivery.payload))
         return Claim(delivery.id, delivery.order_key, delivery.request_id, work)
 

@@ -10,7 +10,7 @@ from domain.errors import NotEligible, NotFound, UpstreamRejected
 from domain.rights import Actor
 from domain.versions import etag_for, require_match
 from services import delivery_operations as ops
-from services.delivery import Courier, enqueue
+from services.delivery import Courier, enqueue, order_key
 
 
 @dataclass(frozen=True)
@@ -21,10 +21,13 @@ class Upstream:
     request_id: str | None = None
 
     def queue(self, uow, **change):
-        """Write a change to the outbox; the first of a request is leased to it at once."""
-        delivery = enqueue(uow, request_id=self.request_id, **change)
-        if len(uow.enqueued) == 1:
-            uow.claimed = self.courier.claim_on_enqueue(uow, delivery)
+        """Write a change to the outbox; the first of a request is leased to it as it is written
+        when nothing older of its client waits, so that the request can deliver it at once."""
+        first = not uow.enqueued
+        lease = self.courier.lease_for_new(uow, order_key(change["client_id"])) if first else None
+        delivery = enqueue(uow, request_id=self.request_id, lease=lease, **change)
+        if lease:
+            uow.claimed = self.courier.claim_new(uow, delivery)
         return delivery
 
     def deliver(self, uow) -> None:
