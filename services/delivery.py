@@ -89,7 +89,11 @@ class DeliveryPolicy:
     lease_seconds: float = 120.0  # longer than one adapter call with all its retries
     backoff_base: float = 1.0
     backoff_cap: float = 300.0
-    wait_seconds: float = 5.0  # how long a request waits for an older change in flight
+    # How long a request spends on its client's queue (waiting behind an older change in
+    # flight, or delivering several of its own) before it answers 202 and leaves the rest
+    # to the background courier: a client with many contacts switched off must not outlast
+    # the worker's timeout. One delivery already begun is always finished.
+    wait_seconds: float = 5.0
     poll_seconds: float = 0.05  # the longest pause between looks at a change in flight
     breaker_failures: int = 5
     breaker_reset_seconds: float = 30.0
@@ -168,7 +172,8 @@ class Courier:
         return Claim(delivery.id, delivery.order_key, delivery.request_id, work)
 
     def deliver_through(self, key: str, last_id: int, request_id: str | None, claimed=None) -> None:
-        """Deliver the key's queue up to `last_id` now, in order; stop at the first that waits.
+        """Deliver the key's queue up to `last_id` now, in order; stop at the first that waits,
+        or when the request's time for it is up.
 
         `claimed` is the change the request leased when it wrote it, if it could.
         """
@@ -187,6 +192,8 @@ class Courier:
             result = self._deliver(claim, in_request=in_request)
             if result.outcome == PENDING or claim.delivery_id == last_id:
                 return
+            if self._monotonic() >= deadline:
+                return  # the rest stays queued, due now: the background courier goes on
 
     # ----- the background path --------------------------------------------------------------
 

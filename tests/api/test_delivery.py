@@ -1,13 +1,14 @@
 """Nothing lost: changes kept through outages and delivered later, in order, exactly once."""
 
 import time
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
 
 from adapters.caseware_cloud import CaseWareCloud
 from services.delivery import Courier, DeliveryPolicy
-from tests.api.links_support import entities, history_of, link_of, switch, users
+from tests.api.links_support import assignments, entities, history_of, link_of, switch, users
 
 
 def drain(app) -> None:
@@ -256,3 +257,29 @@ def test_readiness_counts_pending_deliveries(app, http, auth, new_client, cwc_si
     switch(http, auth, "client", new_client()["id"], True)
     body = http.get("/readyz").get_json()
     assert body["status"] == "ok" and body["checks"]["pending_deliveries"] == 1
+
+
+def test_a_long_cascade_answers_202_in_time_and_the_courier_finishes_it(
+    app, http, auth, new_client, new_contact, cwc_sim
+):
+    client = new_client()
+    switch(http, auth, "client", client["id"], True)
+    for n in range(3):
+        contact = new_contact(client["id"], email=f"c{n}@jansen.nl")
+        switch(http, auth, "contact", contact["id"], True)
+    courier = app.extensions["courier"]
+    courier.policy = replace(courier.policy, wait_seconds=0.2)
+    # Each withdrawal now takes longer than the request may spend on all of them.
+    cwc_sim.set_faults(latency_ms=250, latency_path_contains="/role-assignments")
+
+    response = switch(http, auth, "client", client["id"], False)
+
+    assert response.status_code == 202
+    assert response.get_json()["caseware_cloud"]["sync"]["state"] == "pending"
+    assert pending(http, auth), "the rest waits for the background courier"
+    cwc_sim.clear_faults()
+    drain(app)
+    assert assignments(cwc_sim) == set()
+    assert entities(cwc_sim)[0]["Type"] == "I"
+    assert {u["Type"] for u in users(cwc_sim)} == {"I"}
+    assert link_of(http, auth, "client", client["id"])["sync"]["state"] == "off"
