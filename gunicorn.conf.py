@@ -9,7 +9,8 @@ bind = os.environ.get("GATEWAY_BIND", "127.0.0.1:8080")
 worker_class = "gthread"
 workers = int(os.environ.get("GATEWAY_WORKERS", min(multiprocessing.cpu_count(), 4)))
 threads = int(os.environ.get("GATEWAY_THREADS", 8))
-# Longer than the slowest CaseWare Cloud call the adapter allows, retries included.
+# gthread workers check in from their main loop, so this catches a stuck worker; it does not
+# limit a request's time (DELIVERY_WAIT_SECONDS and the CWC_ timeouts bound that).
 timeout = int(os.environ.get("GATEWAY_TIMEOUT", 60))
 graceful_timeout = 30
 keepalive = 5

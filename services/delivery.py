@@ -91,8 +91,8 @@ class DeliveryPolicy:
     backoff_cap: float = 300.0
     # How long a request spends on its client's queue (waiting behind an older change in
     # flight, or delivering several of its own) before it answers 202 and leaves the rest
-    # to the background courier: a client with many contacts switched off must not outlast
-    # the worker's timeout. One delivery already begun is always finished.
+    # to the background courier: switching off a client with many contacts must not keep
+    # its caller waiting for minutes. One delivery already begun is always finished.
     wait_seconds: float = 5.0
     poll_seconds: float = 0.05  # the longest pause between looks at a change in flight
     breaker_failures: int = 5
