@@ -15,7 +15,7 @@ from config import Config
 from db.engine import make_engine
 from db.uow import unit_of_work_factory
 from services import idempotency
-from services.delivery import Courier, delivery_policy, sending_for
+from services.delivery import Courier, answer_by, delivery_policy, sending_for
 from services.operations import CaseWareCloudProbe
 from services.worker import BackgroundCourier
 
@@ -36,7 +36,9 @@ def _caseware_cloud(app: Flask):
     """The CaseWare Cloud adapter, or a stand-in that refuses when it is not configured."""
     if app.config.get("CWC_CLIENT_ID") and app.config.get("CWC_CLIENT_SECRET"):
         return CaseWareCloud.from_config(
-            app.config, request_id_provider=lambda: current_request_id() or sending_for.get()
+            app.config,
+            request_id_provider=lambda: current_request_id() or sending_for.get(),
+            deadline_provider=answer_by.get,
         )
     if app.config["GATEWAY_ENV"] == "production":
         raise RuntimeError("CWC_CLIENT_ID and CWC_CLIENT_SECRET are required in production")

@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 # The request a delivery belongs to, while it is being sent: CaseWare Cloud sees the same
 # X-Request-ID whether the change went out within its request or later from the queue.
 sending_for: ContextVar[str | None] = ContextVar("sending_for", default=None)
+# The time.monotonic() by which a request must answer: the adapter shortens its timeouts and
+# retries to it, so a slow CaseWare Cloud costs the caller a 202, not minutes. Unset (None)
+# for the background courier, which waits as long as CWC_ settings allow.
+answer_by: ContextVar[float | None] = ContextVar("answer_by", default=None)
 
 DELIVERED, PENDING, REFUSED = "delivered", "pending", "refused"
 
@@ -91,8 +95,9 @@ class DeliveryPolicy:
     backoff_cap: float = 300.0
     # How long a request spends on its client's queue (waiting behind an older change in
     # flight, or delivering several of its own) before it answers 202 and leaves the rest
-    # to the background courier: switching off a client with many contacts must not keep
-    # its caller waiting for minutes. One delivery already begun is always finished.
+    # to the background courier: a slow CaseWare Cloud, or a client with many contacts
+    # switched off, must not keep its caller waiting for minutes. A call under way is cut
+    # short at that time; its delivery stays pending and is repeated (each is safe to repeat).
     wait_seconds: float = 5.0
     poll_seconds: float = 0.05  # the longest pause between looks at a change in flight
     breaker_failures: int = 5
@@ -139,13 +144,12 @@ class Courier:
         *,
         sleep=time.sleep,
         rng=random.random,
-        monotonic=time.monotonic,
         on_outcome=lambda outcome: None,
     ):
         self._uow = uow_factory
         self._cwc = cwc
         self.policy = policy or DeliveryPolicy()
-        self._sleep, self._rng, self._monotonic = sleep, rng, monotonic
+        self._sleep, self._rng = sleep, rng
         self._on_outcome = on_outcome  # for metrics
         self.owner = uuid.uuid4().hex
         # Refusals are answers, not failures: only passing trouble opens the circuit.
@@ -177,12 +181,19 @@ class Courier:
 
         `claimed` is the change the request leased when it wrote it, if it could.
         """
-        deadline = self._monotonic() + self.policy.wait_seconds
+        deadline = time.monotonic() + self.policy.wait_seconds
+        token = answer_by.set(deadline)
+        try:
+            self._deliver_until(deadline, key, last_id, request_id, claimed)
+        finally:
+            answer_by.reset(token)
+
+    def _deliver_until(self, deadline: float, key: str, last_id: int, request_id, claimed) -> None:
         pause = self.policy.poll_seconds / 16
         while True:
             claim, claimed = claimed or self._claim(key=key, up_to=last_id, due_only=False), None
             if claim is None:
-                if not self._still_pending(last_id) or self._monotonic() >= deadline:
+                if not self._still_pending(last_id) or time.monotonic() >= deadline:
                     return
                 # An older change is in flight elsewhere: look again soon, then less often.
                 self._sleep(pause)
@@ -192,7 +203,7 @@ class Courier:
             result = self._deliver(claim, in_request=in_request)
             if result.outcome == PENDING or claim.delivery_id == last_id:
                 return
-            if self._monotonic() >= deadline:
+            if time.monotonic() >= deadline:
                 return  # the rest stays queued, due now: the background courier goes on
 
     # ----- the background path --------------------------------------------------------------

@@ -6,6 +6,7 @@ from .errors import (
     CwcEmailInUse,
     CwcError,
     CwcNotFound,
+    CwcOutOfTime,
     CwcRejected,
     CwcUnavailable,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "CwcError",
     "CwcHttpClient",
     "CwcNotFound",
+    "CwcOutOfTime",
     "CwcPort",
     "CwcRejected",
     "CwcSettings",

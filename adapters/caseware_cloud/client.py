@@ -23,7 +23,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError
 
-from .errors import CwcError, CwcUnavailable, error_class_for
+from .errors import CwcError, CwcOutOfTime, CwcUnavailable, error_class_for
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,9 @@ UPSTREAM_REQUEST_ID_HEADERS = ("X-Request-ID", "Request-Id", "X-Correlation-ID")
 TOKEN_MAX_TTL = 29 * 60  # CWC tokens live 30 minutes; keep a minute's margin
 
 RequestIdProvider = Callable[[], str | None]
+# The time.monotonic() by which the caller needs an answer (a request's deadline), or None.
+DeadlineProvider = Callable[[], float | None]
+OUT_OF_TIME = "out of time for this request"
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ class CwcHttpClient:
         token_ttl: float = TOKEN_MAX_TTL,
         pool_size: int = 10,
         request_id_provider: RequestIdProvider | None = None,
+        deadline_provider: DeadlineProvider | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: Callable[[], float] = random.random,
@@ -117,6 +121,7 @@ class CwcHttpClient:
         self._timeout = (connect_timeout, read_timeout)
         self.retry = retry or RetryPolicy()
         self._request_id_provider = request_id_provider
+        self._deadline_provider = deadline_provider
         self._sleep = sleep
         self._rng = rng
         self._tokens = TokenCache(self._fetch_token, min(token_ttl, TOKEN_MAX_TTL), clock)
@@ -154,11 +159,15 @@ class CwcHttpClient:
         Passing trouble is retried within the policy's bounds; a create is retried only
         when CWC cannot have carried it out (429, no connection), otherwise the
         CwcUnavailable is raised with maybe_performed set, for the caller to look it up.
+        A caller's deadline shortens the timeouts and the retries: CwcOutOfTime when it is up.
         """
         limit = max_attempts or self.retry.max_attempts
         attempt, waited = 0, 0.0
         while True:
             attempt += 1
+            left = self._time_left()
+            if left is not None and left <= 0:
+                raise CwcOutOfTime(OUT_OF_TIME, method=method, path=path)
             try:
                 return self._call_with_token(method, path, params, json)
             except CwcUnavailable as error:
@@ -167,6 +176,15 @@ class CwcHttpClient:
                 delay = self.retry.delay(attempt, error.retry_after, self._rng)
                 if attempt >= limit or waited + delay > self.retry.max_wait:
                     raise
+                left = self._time_left()
+                if left is not None and delay >= left:
+                    raise CwcOutOfTime(
+                        OUT_OF_TIME,
+                        method=method,
+                        path=path,
+                        status=error.status,
+                        maybe_performed=error.maybe_performed,
+                    ) from error
                 log.warning(
                     "CaseWare Cloud %s %s: %s; attempt %d of %d, retrying in %.2f s",
                     method,
@@ -222,6 +240,7 @@ class CwcHttpClient:
         if request_id:
             headers[REQUEST_ID_HEADER] = request_id
         started = time.monotonic()
+        timeout, cut_short = self._timeout_now()
         try:
             response = self._session.request(
                 method,
@@ -229,10 +248,16 @@ class CwcHttpClient:
                 params=params,
                 json=body,
                 headers=headers,
-                timeout=self._timeout,
+                timeout=timeout,
             )
         except requests.RequestException as exc:
-            raise _unavailable(method, path, exc) from exc
+            error = _unavailable(method, path, exc)
+            if cut_short and isinstance(exc, requests.Timeout):
+                # Our deadline, not CWC's usual timeout, ended the wait.
+                raise CwcOutOfTime(
+                    OUT_OF_TIME, method=method, path=path, maybe_performed=error.maybe_performed
+                ) from exc
+            raise error from exc
         log.debug(
             "CaseWare Cloud %s %s -> %d in %.0f ms",
             method,
@@ -241,6 +266,22 @@ class CwcHttpClient:
             (time.monotonic() - started) * 1000,
         )
         return response
+
+    def _time_left(self) -> float | None:
+        """Seconds until the caller's deadline, or None when it set none."""
+        if self._deadline_provider is None:
+            return None
+        deadline = self._deadline_provider()
+        return None if deadline is None else deadline - time.monotonic()
+
+    def _timeout_now(self) -> tuple[tuple[float, float], bool]:
+        """The (connect, read) timeout for a call now, and whether the deadline shortened it."""
+        left = self._time_left()
+        connect, read = self._timeout
+        if left is None or left >= read:
+            return (connect, read), False
+        left = max(left, 0.001)
+        return (min(connect, left), left), True
 
     def _request_id(self) -> str | None:
         if self._request_id_provider is None:

@@ -59,6 +59,10 @@ class CwcUnavailable(CwcError):
         self.maybe_performed = maybe_performed
 
 
+class CwcOutOfTime(CwcUnavailable):
+    """The time the caller gave CaseWare Cloud ran out (a request's deadline): try again later."""
+
+
 class CwcRejected(CwcError):
     """CWC refused the call itself (400, 401 after a fresh token, 403, other 4xx)."""
 

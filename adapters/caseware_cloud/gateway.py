@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import requests
 
-from .client import CwcHttpClient, RequestIdProvider
+from .client import CwcHttpClient, DeadlineProvider, RequestIdProvider
 from .errors import (
     CwcAmbiguous,
     CwcEmailInUse,
@@ -71,11 +71,16 @@ class CaseWareCloud:
         *,
         session: requests.Session | None = None,
         request_id_provider: RequestIdProvider | None = None,
+        deadline_provider: DeadlineProvider | None = None,
     ) -> CaseWareCloud:
         """Build the gateway from the CWC_ settings in a mapping (app config or environ)."""
         settings = CwcSettings.from_mapping(config)
         return cls(
-            settings.http_client(session=session, request_id_provider=request_id_provider),
+            settings.http_client(
+                session=session,
+                request_id_provider=request_id_provider,
+                deadline_provider=deadline_provider,
+            ),
             field_maps=load_field_maps(settings.field_map),
             collaborator_role=settings.collaborator_role,
             page_size=settings.page_size,

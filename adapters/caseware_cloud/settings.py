@@ -9,7 +9,13 @@ from typing import Any
 
 import requests
 
-from .client import TOKEN_MAX_TTL, CwcHttpClient, RequestIdProvider, RetryPolicy
+from .client import (
+    TOKEN_MAX_TTL,
+    CwcHttpClient,
+    DeadlineProvider,
+    RequestIdProvider,
+    RetryPolicy,
+)
 
 
 def _text(value: Any) -> str:
@@ -98,6 +104,7 @@ class CwcSettings:
         *,
         session: requests.Session | None = None,
         request_id_provider: RequestIdProvider | None = None,
+        deadline_provider: DeadlineProvider | None = None,
     ) -> CwcHttpClient:
         """A low-level client configured by these settings."""
         retry = RetryPolicy(
@@ -119,4 +126,5 @@ class CwcSettings:
             token_ttl=self.token_ttl,
             pool_size=self.pool_size,
             request_id_provider=request_id_provider,
+            deadline_provider=deadline_provider,
         )

@@ -283,3 +283,23 @@ def test_a_long_cascade_answers_202_in_time_and_the_courier_finishes_it(
     assert entities(cwc_sim)[0]["Type"] == "I"
     assert {u["Type"] for u in users(cwc_sim)} == {"I"}
     assert link_of(http, auth, "client", client["id"])["sync"]["state"] == "off"
+
+
+def test_a_slow_caseware_cloud_costs_the_caller_a_202_not_minutes(
+    app, http, auth, new_client, cwc_sim
+):
+    courier = app.extensions["courier"]
+    courier.policy = replace(courier.policy, wait_seconds=0.3)
+    client = new_client()
+    # Slower than the request may wait, though well within the adapter's own read timeout.
+    cwc_sim.set_faults(latency_ms=1000, latency_path_contains="/entities")
+
+    response = switch(http, auth, "client", client["id"], True)
+
+    assert response.status_code == 202
+    [waiting] = pending(http, auth)
+    assert "out of time for this request" in waiting["last_error"]
+    cwc_sim.clear_faults()
+    drain(app)
+    assert len(entities(cwc_sim)) == 1
+    assert link_of(http, auth, "client", client["id"])["sync"]["state"] == "synced"

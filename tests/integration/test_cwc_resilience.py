@@ -9,7 +9,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from adapters.caseware_cloud import CwcUnavailable, RetryPolicy
+from adapters.caseware_cloud import CwcOutOfTime, CwcUnavailable, RetryPolicy
 from tests.integration.cwc_helpers import calls_to, entity_in
 
 PATIENT = RetryPolicy(max_attempts=4, max_wait=300, backoff_base=0.001, backoff_cap=0.005)
@@ -158,6 +158,49 @@ def test_read_timeout_is_unavailable(sim, make_cwc):
 
     assert caught.value.summary == "timed out"
     assert caught.value.status is None
+
+
+def test_a_callers_deadline_cuts_the_wait_short_and_is_out_of_time(sim, make_http_cwc):
+    cwc = make_http_cwc(deadline_provider=lambda: time.monotonic() + 0.3)
+    cwc.check()  # the token, before the clock matters
+    sim.set_faults(latency_ms=1500, latency_path_contains="/entities")
+
+    with pytest.raises(CwcOutOfTime) as caught:
+        cwc.find_entity("1")
+
+    assert caught.value.summary == "out of time for this request"
+    assert len(calls_to(sim, "GET", "/entities")) == 1  # no retry without time for it
+
+
+def test_a_passed_deadline_sends_nothing(sim, make_http_cwc):
+    cwc = make_http_cwc(deadline_provider=lambda: time.monotonic() - 1)
+
+    with pytest.raises(CwcOutOfTime) as caught:
+        cwc.find_entity("1")
+
+    assert caught.value.maybe_performed is False
+    assert sim.calls() == []
+
+
+def test_a_create_cut_short_is_adopted_later_never_made_twice(sim, make_http_cwc, client_record):
+    deadline = [time.monotonic() + 0.3]
+    cwc = make_http_cwc(deadline_provider=lambda: deadline[0])
+    cwc.check()
+    sim.set_faults(latency_ms=1000, latency_path_contains="/entities")
+
+    with pytest.raises(CwcOutOfTime):
+        cwc.create_entity(client_record)
+
+    # The simulator finishes the create it was sent; then the background courier, with no
+    # deadline, repeats the link: it adopts the entity.
+    until = time.monotonic() + 10
+    while not calls_to(sim, "POST", "/entities") and time.monotonic() < until:
+        time.sleep(0.05)
+    assert len(calls_to(sim, "POST", "/entities")) == 1
+    deadline[0] = None
+    sim.clear_faults()
+    cwc.ensure_entity(client_record)
+    assert len(sim.state()["entities"]) == 1
 
 
 def test_connection_refused_is_unavailable_until_cwc_is_back(sim, cwc):
