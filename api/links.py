@@ -24,7 +24,8 @@ CLIENT = "/clients/<id:client_id>/links"
 CONTACT = "/contacts/<id:contact_id>/links"
 SWITCH_DOC = (
     "200 synced once CaseWare Cloud confirmed it within the request; 202 pending when it "
-    "cannot be reached now (the switch is kept and delivered in the background, in order); "
+    "cannot be reached or does not answer in time (the switch is kept and delivered in the "
+    "background, in order); "
     "422 not_eligible with the reasons; 422 upstream_rejected when CaseWare Cloud refuses the "
     "data (nothing changes)."
 )
