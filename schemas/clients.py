@@ -19,27 +19,36 @@ STATUSES = ("active", "prospect", "suspect", "inactive")
 
 class _ClientFields(BaseSchema):
     number = text(
-        32, min_length=1, metadata={"description": "Client number (klantnummer); unique."}
+        32,
+        min_length=1,
+        example="2001",
+        metadata={"description": "Client number (klantnummer); unique."},
     )
-    name = text(200, min_length=1)
+    name = text(200, min_length=1, example="De Vries Schilders B.V.")
     kind = fields.String(
         validate=validate.OneOf(KINDS), metadata={"description": "private: a particuliere klant."}
     )
     status = fields.String(validate=validate.OneOf(STATUSES))
-    address = optional_text(200, metadata={"description": "Street, house number and suffix."})
-    postcode = optional_text(16)
-    city = optional_text(100)
+    address = optional_text(
+        200, example="Dorpsstraat 12a", metadata={"description": "Street, house number and suffix."}
+    )
+    postcode = optional_text(16, example="1234 AB")
+    city = optional_text(100, example="Utrecht")
     country = fields.String(
         allow_none=True,
         validate=validate.OneOf(sorted(ISO_3166_ALPHA2), error="Not an ISO 3166-1 alpha-2 code."),
         metadata={"description": "ISO 3166-1 alpha-2, e.g. NL.", "example": "NL"},
     )
-    phone = optional_text(32)
-    email = Email(allow_none=True, validate=validate.Length(max=254))
-    website = optional_text(255)
-    facebook = optional_text(255)
-    twitter = optional_text(255)
-    linkedin = optional_text(255)
+    phone = optional_text(32, example="030-1234567")
+    email = Email(
+        allow_none=True,
+        validate=validate.Length(max=254),
+        metadata={"example": "info@devriesschilders.nl"},
+    )
+    website = optional_text(255, example="https://www.devriesschilders.nl")
+    facebook = optional_text(255, example="devriesschilders")
+    twitter = optional_text(255, example="@devriesschilders")
+    linkedin = optional_text(255, example="devries-schilders")
 
 
 class ClientSchema(_ClientFields):
@@ -53,8 +62,8 @@ class ClientSchema(_ClientFields):
 class ClientCreateSchema(_ClientFields):
     """A new client: number and name are required."""
 
-    number = text(32, min_length=1, required=True)
-    name = text(200, min_length=1, required=True)
+    number = text(32, min_length=1, required=True, example="2001")
+    name = text(200, min_length=1, required=True, example="De Vries Schilders B.V.")
     kind = fields.String(validate=validate.OneOf(KINDS), load_default="business")
     status = fields.String(validate=validate.OneOf(STATUSES), load_default="active")
 

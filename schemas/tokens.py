@@ -10,7 +10,7 @@ class TokenCreateSchema(BaseSchema):
     name = fields.String(
         required=True,
         validate=validate.Regexp(TOKEN_NAME_PATTERN, error="1 to 64 of: letters, digits . _ @ -"),
-        metadata={"description": "Letters, digits and . _ @ -"},
+        metadata={"description": "Letters, digits and . _ @ -", "example": "auditcase-frontend"},
     )
     rights = fields.List(
         fields.String(validate=validate.OneOf(ALL_RIGHTS)),
