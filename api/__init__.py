@@ -25,9 +25,14 @@ class Api(SmorestApi):
             response = {"description": status.phrase}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
+                response["example"] = errors.example_problem(status)
                 prepare_response(response, self.spec, PROBLEM_JSON)
             self.spec.components.response(status.name, response, lazy=True)
-        response = {"description": "Unexpected error", "schema": self.ERROR_SCHEMA}
+        response = {
+            "description": "Unexpected error",
+            "schema": self.ERROR_SCHEMA,
+            "example": errors.example_problem(500),
+        }
         prepare_response(response, self.spec, PROBLEM_JSON)
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 

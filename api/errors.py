@@ -43,6 +43,36 @@ DOMAIN_ERRORS = {
 }
 
 
+# What the OpenAPI document shows for each error status: real answers of this gateway.
+EXAMPLES = {
+    400: {"detail": "The request body is not valid JSON."},
+    401: {"detail": "The token is unknown, revoked or expired."},
+    403: {"detail": "This action needs the right 'links:write'.", "required_right": "links:write"},
+    404: {"detail": "No client with id 7."},
+    409: {"detail": "Client number '1001' is in use by another client."},
+    412: {"detail": "The resource has changed since you read it; fetch it again."},
+    413: {"detail": "The request body is larger than the gateway accepts."},
+    422: {
+        "detail": "Invalid fields: name.",
+        "errors": {"name": ["Missing data for required field."]},
+    },
+    500: {"detail": "The gateway could not answer this request."},
+    503: {"detail": "The gateway cannot reach its database; try again shortly."},
+}
+
+
+def example_problem(status: int) -> dict:
+    """The problem+json body the OpenAPI document shows for `status`."""
+    body = {"detail": http.HTTPStatus(status).phrase, **EXAMPLES.get(status, {})}
+    return {
+        "type": "about:blank",
+        "title": http.HTTPStatus(status).phrase,
+        "status": status,
+        "code": CODE_BY_STATUS.get(status, "error"),
+        **body,
+    }
+
+
 def problem(status: int, detail: str, code: str | None = None, headers=None, **extra):
     """A problem+json response."""
     body = {

@@ -84,3 +84,25 @@ def test_swagger_ui_is_served_without_any_outside_address(http):
         assert len(response.data) > 1000
         response.close()
     assert "/v1/openapi.json" in html
+
+
+def test_problem_examples_are_what_the_gateway_answers(served, http, make_token, new_client):
+    examples = {
+        name: response["content"]["application/problem+json"]["example"]
+        for name, response in served["components"]["responses"].items()
+        if "application/problem+json" in response.get("content", {})
+    }
+    for name, example in examples.items():
+        if name != "DEFAULT_ERROR":
+            assert example["title"].upper().replace(" ", "_") == name
+    reader = {"Authorization": f"Bearer {make_token('reader', ['links:read'])}"}
+    client = new_client()
+
+    answer = http.patch(
+        f"/v1/clients/{client['id']}/links",
+        json={"caseware_cloud": {"active": True}},
+        headers=reader,
+    )
+
+    assert answer.status_code == 403
+    assert answer.get_json() == examples["FORBIDDEN"]
