@@ -34,5 +34,10 @@ lint: $(VENV)/.dev
 openapi: $(VENV)/.runtime
 	$(BIN)/flask --app app openapi write --format=json openapi/v1.json
 
+## bench: latency through gunicorn, then the randomized soak at a larger size (see bench/)
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench.latency --requests 300 --concurrency 4
+	$(BIN)/python -m bench.soak --steps 1000 --seeds 1,2,3
+
 clean:
 	rm -rf $(VENV) var .pytest_cache
