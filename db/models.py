@@ -29,7 +29,12 @@ class UtcDateTime(TypeDecorator):
 
 
 class Base(DeclarativeBase):
-    pass
+    def apply(self, changes: dict) -> dict:
+        """Set the fields in `changes`; returns those that really changed."""
+        changed = {name: value for name, value in changes.items() if getattr(self, name) != value}
+        for name, value in changed.items():
+            setattr(self, name, value)
+        return changed
 
 
 class Versioned:

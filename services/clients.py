@@ -64,9 +64,7 @@ def update_client(
         number = changes.get("number")
         if number and number != client.number and uow.clients.by_number(number) is not None:
             raise _number_in_use(number)
-        changed = {k: v for k, v in changes.items() if getattr(client, k) != v}
-        for field, value in changed.items():
-            setattr(client, field, value)
+        changed = client.apply(changes)
         if changed:
             forwarding.client_changed(uow, actor, upstream, client, changed)
             try:

@@ -61,9 +61,7 @@ def update_contact(
     with uow:
         contact = _load(uow, contact_id, for_update=True)
         require_match(contact_etag(contact), if_match)
-        changed = {k: v for k, v in changes.items() if getattr(contact, k) != v}
-        for field, value in changed.items():
-            setattr(contact, field, value)
+        changed = contact.apply(changes)
         if changed:
             forwarding.contact_changed(uow, actor, upstream, contact, changed)
             uow.commit()
