@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import requests
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -87,3 +88,38 @@ def error_message(answer: TestResponse) -> str:
     assert set(error) == {"message"}
     assert isinstance(error["message"], str) and error["message"]
     return error["message"]
+
+
+class SocketSim:
+    """A simulator on a real socket, with one requests.Session that keeps its connection."""
+
+    def __init__(self, **options: Any) -> None:
+        from adapters.caseware_cloud.simulator import start_in_thread
+
+        self.handle = start_in_thread(CLIENT_ID, CLIENT_SECRET, **options)
+        self.session = requests.Session()
+        self._token: str | None = None
+
+    def token(self) -> str:
+        if self._token is None:
+            answer = self.session.post(
+                f"{self.handle.api_url}/auth/token",
+                json={"ClientId": CLIENT_ID, "ClientSecret": CLIENT_SECRET, "Language": "en"},
+                timeout=5,
+            )
+            assert answer.status_code == 200, answer.text
+            self._token = answer.json()["Token"]
+        return self._token
+
+    def __call__(self, method: str, path: str, body: Any = None, **kwargs: Any):
+        """One API call on the shared session, with the bearer token."""
+        headers = {"Authorization": f"Bearer {self.token()}", **kwargs.pop("headers", {})}
+        kwargs.setdefault("timeout", 5)
+        if body is not None:
+            kwargs["json"] = body
+        url = self.handle.api_url + path
+        return self.session.request(method, url, headers=headers, **kwargs)
+
+    def close(self) -> None:
+        self.session.close()
+        self.handle.stop()

@@ -108,12 +108,12 @@ def test_request_id_is_echoed_or_made(api):
     assert made.headers["X-Request-ID"]
 
 
-def test_unknown_routes_answer_404_in_cwc_shape(api):
+def test_unknown_routes_answer_404_as_an_aspnet_route_miss(api):
     inside = api("GET", "/nothing-here")
     outside = api.http.get("/otherfirm/ms/caseware-cloud/api/v2/roles")
 
     assert inside.status_code == outside.status_code == 404
-    error_message(inside)
+    assert inside.data == b""  # no route matched: ASP.NET answers nothing in the body
     error_message(outside)
 
 

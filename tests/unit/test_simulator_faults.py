@@ -21,21 +21,77 @@ def faults(api, **switches):
 # Rate limit --------------------------------------------------------------------------
 
 
-def test_token_bucket_answers_429_with_retry_after_and_ratelimit_headers():
+RATE_HEADERS = {
+    "x-ratelimit-burst-capacity",
+    "x-ratelimit-replenish-rate",
+    "x-ratelimit-remaining",
+    "x-ratelimit-requested-tokens",
+}
+
+
+def test_token_bucket_answers_a_bare_429_with_the_real_headers_and_no_retry_after():
     api = SimApi(rate_capacity=3, rate_refill_per_second=0.25)
     api.token()  # spends one
     ok = api("GET", "/roles")
     assert ok.status_code == 200
-    assert ok.headers["x-ratelimit-limit"] == "3"
+    assert ok.headers["x-ratelimit-burst-capacity"] == "3"
+    assert ok.headers["x-ratelimit-replenish-rate"] == "0.25"
     assert ok.headers["x-ratelimit-remaining"] == "1"
+    assert ok.headers["x-ratelimit-requested-tokens"] == "1"
 
     api("GET", "/roles")
     limited = api("GET", "/roles")
 
     assert limited.status_code == 429
-    assert int(limited.headers["Retry-After"]) >= 1
+    assert limited.data == b"" and "Content-Type" not in limited.headers
+    assert "Retry-After" not in limited.headers
     assert limited.headers["x-ratelimit-remaining"] == "0"
-    error_message(limited)
+    assert {name.lower() for name, _ in limited.headers.items()} >= RATE_HEADERS
+
+
+def test_the_bucket_sends_retry_after_only_when_a_switch_asks(api):
+    api.token()
+    answer = api.control(
+        "POST", "/ratelimit", {"capacity": 1, "refill_per_second": 0.5, "retry_after": True}
+    )
+    assert answer.get_json() == {"capacity": 1, "refill_per_second": 0.5, "retry_after": True}
+
+    assert api("GET", "/roles").status_code == 200
+    limited = api("GET", "/roles")
+    assert (limited.status_code, limited.headers["Retry-After"]) == (429, "2")
+    assert limited.data == b""
+
+    api.control("POST", "/ratelimit", {"capacity": 1, "refill_per_second": 0.5})
+    api("GET", "/roles")
+    assert "Retry-After" not in api("GET", "/roles").headers
+
+
+def test_set_rate_limit_takes_retry_after_as_a_keyword():
+    from adapters.caseware_cloud.simulator.server import SimulatorHandle
+
+    api = SimApi()
+    handle = SimulatorHandle(api.sim, server=None, host="127.0.0.1")  # no socket needed
+    handle.set_rate_limit(1, 1, retry_after=True)
+    api.token()
+    assert api("GET", "/roles").headers["Retry-After"] == "1"
+    handle.set_rate_limit(capacity=1, refill_per_second=1)
+    api.control("POST", "/clock", {"advance": 5})
+    api("GET", "/roles")
+    assert "Retry-After" not in api("GET", "/roles").headers
+
+
+def test_every_api_answer_carries_the_ratelimit_headers(api):
+    answers = [
+        api("GET", "/roles"),
+        api("GET", "/entities/nope"),
+        api("GET", "/roles", auth=False),
+        api("GET", "/no-such-route"),
+    ]
+    faults(api, outage=True)
+    answers.append(api("GET", "/roles"))
+
+    for answer in answers:
+        assert {name.lower() for name, _ in answer.headers.items()} >= RATE_HEADERS
 
 
 def test_the_bucket_refills_with_time():
@@ -120,6 +176,7 @@ def test_rate_limit_storm_answers_429_with_the_given_retry_after(api):
 
     answers = [api("GET", "/roles") for _ in range(3)]
     assert {(a.status_code, a.headers["Retry-After"]) for a in answers} == {(429, "2")}
+    assert {a.headers["x-ratelimit-remaining"] for a in answers} == {"0"}
 
     faults(api, rate_limit_storm=None)
     assert api("GET", "/roles").status_code == 200
@@ -175,6 +232,7 @@ def test_call_log_records_method_path_status_and_request_id(api):
         ("GET", "/entities/nope", 404),
     ]
     assert [c["request_id"] for c in calls] == [None, "req-7", None]
+    assert [c["connection"] for c in calls] == [None, None, None]  # no socket under test
 
     assert api.control("DELETE", "/calls").status_code == 204
     assert api.control("GET", "/calls").get_json() == []

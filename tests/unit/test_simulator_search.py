@@ -105,6 +105,18 @@ def test_search_comparisons(api):
     assert names(api("GET", "/entities", query={"search": "Name>'a'"})) == ["b", "c"]
 
 
+@pytest.mark.parametrize("query", ["search=", "search=%20%20", "Search=&page=1&pageSize=50"])
+def test_an_empty_search_returns_everything(api, query):
+    api.create_entity(Name="a")
+    api.create_entity(Name="b")
+
+    answer = api.http.get(
+        f"{api.prefix}/entities?{query}", headers={"Authorization": f"Bearer {api.token()}"}
+    )
+
+    assert names(answer) == ["a", "b"]
+
+
 def test_a_bad_search_is_400_in_cwc_shape(api):
     answer = api("GET", "/entities", query={"search": "EntityNo='1"})
 
@@ -136,6 +148,7 @@ def five(api):
         (3, 2, ["e4"]),
         (4, 2, []),
         (1, 100, ["e0", "e1", "e2", "e3", "e4"]),
+        (1, 50, ["e0", "e1", "e2", "e3", "e4"]),
         (2, 100, []),
     ],
 )

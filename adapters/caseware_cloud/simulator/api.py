@@ -12,9 +12,12 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from . import answers
 from .control import control
 from .core import Simulator
-from .faults import RESET, Failure
+from .faults import RESET, Failure, Rule
+from .keepalive import CONNECTION_KEY, DRIP_HEADERS_KEY, RESET_KEY
+from .records import ROLE_FIELDS
 from .search import listing
 from .store import ADDRESS_FIELDS, ENTITY_FIELDS, USER_FIELDS, SimError
 
@@ -30,6 +33,13 @@ def errors_body(status: int, message: str, headers: dict[str, str] | None = None
     response = jsonify({"errors": [{"message": message}]})
     response.status_code = status
     response.headers.update(headers or {})
+    return response
+
+
+def bare(status: int, headers: dict[str, str] | None = None) -> Response:
+    """An answer with no body and no content type, as a gateway's 429 or a route miss."""
+    response = Response(status=status, headers=headers)
+    del response.headers["Content-Type"]
     return response
 
 
@@ -55,10 +65,23 @@ def _fail(failure: Failure) -> Response:
         # The drop itself waits for _finish, after the call is logged: a client that sees
         # the reset must find the call in the log. Under a test client there is no socket
         # to close: the 502 says so.
-        g.reset_socket = request.environ.get("werkzeug.socket")
+        g.reset = True
         return errors_body(502, "Connection reset (simulated).")
-    headers = {"Retry-After": failure.retry_after} if failure.retry_after else None
+    if failure.status == 404:
+        # ASP.NET's answer when no route matches: a bare 404, nothing in the body.
+        return bare(404)
+    headers = {"Retry-After": failure.retry_after} if failure.retry_after else {}
+    if failure.status == 429:
+        with sim().lock:
+            headers.update(sim().bucket.headers(remaining=0))
     return errors_body(int(failure.status), "Simulated failure.", headers)
+
+
+def _replacement(name: str, rule: Rule) -> Response:
+    options = rule.options
+    if name == "oversized":
+        return answers.oversized(options["megabytes"], options["content_length"])
+    return answers.bad_body(options["kind"], options["status"], request.endpoint)
 
 
 api = Blueprint("cwc_api", __name__)
@@ -67,18 +90,21 @@ api = Blueprint("cwc_api", __name__)
 @api.before_request
 def _gate() -> Response | None:
     """Apply latency, fault switches, the rate limit and token checks, in that order."""
-    simulator, path = sim(), _api_path()
+    simulator, path, method = sim(), _api_path(), request.method
     with simulator.lock:
         delay = simulator.faults.latency_for(path)
     if delay:
         time.sleep(delay)  # outside the lock: other calls go on meanwhile
     with simulator.lock:
-        failure = simulator.faults.before(request.method, path, simulator.rng)
+        failure = simulator.faults.before(method, path, simulator.rng)
         if failure:
             return _fail(failure)
+        replaced = simulator.faults.replacement(method, path)
+        if replaced:
+            return _replacement(*replaced)
         allowed, g.rate_headers = simulator.bucket.take()
     if not allowed:
-        return errors_body(429, "Too many requests.", g.rate_headers)
+        return bare(429, g.rate_headers)  # as the real gateway's: no body, no Retry-After
     if path != "/auth/token":
         simulator.check_token(request.headers.get("Authorization"))
     return None
@@ -86,31 +112,71 @@ def _gate() -> Response | None:
 
 @api.after_request
 def _finish(response: Response) -> Response:
-    simulator, path = sim(), _api_path()
-    if request.method in WRITES and response.status_code < 300:
+    simulator, path, method = sim(), _api_path(), request.method
+    if method in WRITES and response.status_code < 300:
         with simulator.lock:
-            failure = simulator.faults.after_write(request.method, path)
+            failure = simulator.faults.after_write(method, path)
         if failure:
             response = _fail(failure)
-    response.headers.update(getattr(g, "rate_headers", {}))
+    _rewrite_ids(simulator, response, method, path)
+    rate_headers = getattr(g, "rate_headers", None)
+    if rate_headers is None:
+        with simulator.lock:
+            rate_headers = simulator.bucket.headers()
+    for name, value in rate_headers.items():
+        response.headers.setdefault(name, value)
     seen = request.headers.get("X-Request-ID")
     response.headers["X-Request-ID"] = seen or str(uuid.uuid4())
-    reset_socket = getattr(g, "reset_socket", None)
-    reset = reset_socket is not None
+    environ = request.environ
+    reset = getattr(g, "reset", False) and (
+        CONNECTION_KEY in environ or "werkzeug.socket" in environ
+    )
+    if not reset:
+        _drip(simulator, response, method, path)
     simulator.record_call(
         {
-            "method": request.method,
+            "method": method,
             "path": path,
             "query": request.query_string.decode("latin-1"),
             "status": None if reset else response.status_code,
             "reset": reset,
             "request_id": seen,
+            "connection": environ.get(CONNECTION_KEY),
             "at": time.time(),
         }
     )
-    if reset:
-        _drop_connection(reset_socket)
+    if reset:  # only now that the call is logged
+        if CONNECTION_KEY in environ:
+            environ[RESET_KEY] = True  # the keep-alive handler drops it instead of answering
+        else:
+            _drop_connection(environ["werkzeug.socket"])
     return response
+
+
+def _rewrite_ids(simulator: Simulator, response: Response, method: str, path: str) -> None:
+    """long_ids and malformed_ids: the answer's CWGuids replaced, the stored data untouched."""
+    if response.status_code >= 300 or response.is_streamed or not response.is_json:
+        return
+    with simulator.lock:
+        rewrite = simulator.faults.id_rewrite(method, path)
+    if rewrite:
+        name, rule = rewrite
+        data = answers.rewrite_ids(response.get_json(silent=True), name, rule.options)
+        response.set_data(json.dumps(data))
+
+
+def _drip(simulator: Simulator, response: Response, method: str, path: str) -> None:
+    """slow_drip: the body (and with "headers", the head too) a few bytes at a time."""
+    with simulator.lock:
+        rule = simulator.faults.drip(method, path)
+    if rule is None:
+        return
+    rate = rule.options["bytes_per_second"]
+    if rule.options["headers"]:
+        request.environ[DRIP_HEADERS_KEY] = rate
+    # The lock is not held while the body drips: the generator runs as the server sends it.
+    response.response = answers.drip(response.iter_encoded(), rate)
+    response.direct_passthrough = True
 
 
 def _api_path() -> str:
@@ -184,19 +250,19 @@ def assign_roles(guid: str) -> Response:
 def list_users() -> Response:
     """Users, searched and paged."""
     store = sim().store
-    return _json(_locked(lambda: listing(store.users.values(), request.args, USER_FIELDS)))
+    return _json(_locked(lambda: listing(store.user_views(), request.args, USER_FIELDS)))
 
 
 @api.post("/users")
 def create_user() -> Response:
-    """Create a user (201 with the user); e-mail unique without regard to case."""
+    """Create a user (201 with the user); one login per e-mail, compared by ASCII case."""
     return _json(_locked(sim().store.create_user, _body()), 201)
 
 
 @api.get("/users/<guid>")
 def get_user(guid: str) -> Response:
     """One user."""
-    return _json(_locked(lambda: dict(sim().store.user(guid))))
+    return _json(_locked(sim().store.user_view, guid))
 
 
 @api.patch("/users/<guid>")
@@ -216,15 +282,13 @@ def delete_user(guid: str) -> Response:
 def list_roles() -> Response:
     """The firm's roles."""
     store = sim().store
-    return _json(
-        _locked(lambda: listing(store.roles.values(), request.args, ("Id", "CWGuid", "Name")))
-    )
+    return _json(_locked(lambda: listing(store.roles.values(), request.args, ROLE_FIELDS)))
 
 
 @api.route("/<path:unknown>", methods=["GET", "POST", "PATCH", "PUT", "DELETE"])
 def unknown_route(unknown: str) -> Response:
-    """Anything else under the prefix is a 404 in CWC's shape."""
-    return errors_body(404, f"No such resource: /{unknown}.")
+    """Anything else under the prefix is ASP.NET's route miss: a bare 404, no body."""
+    return bare(404)
 
 
 def create_app(simulator: Simulator | None = None, **options: Any) -> Flask:

@@ -80,16 +80,26 @@ def clear_faults() -> Response:
 
 @control.post("/ratelimit")
 def rate_limit() -> Response:
-    """Size and refill rate of the token bucket."""
+    """Size and refill rate of the token bucket, and whether its 429s carry Retry-After."""
     simulator, body = _sim(), _body()
     with simulator.lock:
         bucket = simulator.bucket
         capacity = body.get("capacity", bucket.capacity)
         refill = body.get("refill_per_second", bucket.refill_per_second)
-        if not isinstance(capacity, int) or not isinstance(refill, int | float):
-            raise SimError(400, "capacity is a whole number, refill_per_second a number.")
-        bucket.configure(capacity, refill)
-        return jsonify({"capacity": bucket.capacity, "refill_per_second": refill})
+        retry_after = body.get("retry_after", False)
+        if (
+            isinstance(capacity, bool)
+            or not isinstance(capacity, int)
+            or isinstance(refill, bool)
+            or not isinstance(refill, int | float)
+            or not isinstance(retry_after, bool)
+        ):
+            raise SimError(
+                400,
+                "capacity is a whole number, refill_per_second a number, retry_after a boolean.",
+            )
+        bucket.configure(capacity, refill, retry_after)
+        return jsonify(bucket.describe())
 
 
 @control.post("/clock")

@@ -10,7 +10,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from .faults import Faults, TokenBucket
+from .answers import odd_token
+from .faults import Faults
+from .ratelimit import TokenBucket
+from .records import TOKEN_FIELDS, object_body
 from .store import SimError, Store
 
 TOKEN_TTL = 30 * 60  # CWC tokens live 30 minutes
@@ -48,6 +51,8 @@ class Simulator:
         self._calls: deque[dict[str, Any]] = deque(maxlen=CALL_LOG_SIZE)
         # Set by a server that can close its listening socket (see server.py).
         self.refuse_connections: Callable[[float | None], None] | None = None
+        # Set by a server that counts the connections it accepted (see server.py).
+        self.connections_accepted: Callable[[], int] | None = None
 
     @property
     def prefix(self) -> str:
@@ -67,10 +72,9 @@ class Simulator:
 
     # Tokens ----------------------------------------------------------------------
 
-    def issue_token(self, body: Any) -> str:
-        """A new token for a correct ClientId and ClientSecret."""
-        if not isinstance(body, dict):
-            raise SimError(400, "The request body must be a JSON object.")
+    def issue_token(self, body: Any) -> Any:
+        """A new token for a correct ClientId and ClientSecret (property names in any case)."""
+        body = object_body(body, TOKEN_FIELDS)
         client_id, client_secret = body.get("ClientId"), body.get("ClientSecret")
         if not isinstance(client_id, str) or not isinstance(client_secret, str):
             raise SimError(400, "ClientId and ClientSecret are required.")
@@ -84,6 +88,9 @@ class Simulator:
             raise SimError(401, "Invalid client credentials.")
         token = secrets.token_urlsafe(32)
         with self.lock:
+            odd = self.faults.odd_token
+            if odd is not None:  # an odd_token switch: answered, never accepted later
+                return odd_token(odd)
             self._tokens[token] = self.now() + self.token_ttl
         return token
 
@@ -122,8 +129,14 @@ class Simulator:
 
     def state(self) -> dict[str, Any]:
         """The data, as JSON: entities with addresses, users, roles, role assignments."""
+        counted = self.connections_accepted
+        connections = counted() if counted else 0
         with self.lock:
-            return {**self.store.dump(), "token_count": len(self._tokens)}
+            return {
+                **self.store.dump(),
+                "token_count": len(self._tokens),
+                "connections_accepted": connections,
+            }
 
     def reset(self) -> None:
         """Back to a fresh firm: data, tokens, faults, call log and the starting rate limit."""

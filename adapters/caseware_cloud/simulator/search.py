@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .store import SimError
+from .records import SimError
+from .wire import ascii_lower, lower_args
 
 OPERATORS = ("<>", "=", "<", ">")  # "<>" before "<", or "<" would match first
 MAX_PAGE_SIZE = 100
@@ -43,13 +44,17 @@ def _same_kind(actual: Any, value: Any) -> bool:
 
 
 def parse_search(text: str, known_fields: Iterable[str]) -> Condition:
-    """Parse `Field=value`; strings in single quotes with '' for a quote; else a 400."""
+    """Parse `Field=value`; strings in single quotes with '' for a quote; else a 400.
+
+    The field name is read without regard to case, as ASP.NET reads property names.
+    """
     match = _FIELD.match(text)
     if not match:
         raise SimError(400, "Invalid search: expected Field<operator>value.")
-    field = match.group(1)
-    if field not in set(known_fields):
-        raise SimError(400, f"Invalid search: unknown field {field}.")
+    fields = {ascii_lower(name): name for name in known_fields}
+    field = fields.get(ascii_lower(match.group(1)))
+    if field is None:
+        raise SimError(400, f"Invalid search: unknown field {match.group(1)}.")
     rest = text[match.end() :]
     operator = next((op for op in OPERATORS if rest.startswith(op)), None)
     if operator is None:
@@ -83,17 +88,21 @@ def _parse_value(text: str) -> tuple[str | int | float, str]:
 
 
 def page_of(items: list[Any], args: Mapping[str, str]) -> list[Any]:
-    """One page of a list; pages start at 1, pageSize is 1 to 100, past the end is []."""
+    """One page of a list; pages start at 1, pageSize is 1 to 100, past the end is [].
+
+    `args` are keyed in lower case (see lower_args): parameter names are read in any case.
+    """
     page = _positive_int(args, "page", 1)
-    size = _positive_int(args, "pageSize", DEFAULT_PAGE_SIZE)
+    size = _positive_int(args, "pagesize", DEFAULT_PAGE_SIZE, "pageSize")
     if size > MAX_PAGE_SIZE:
         raise SimError(400, f"pageSize may be at most {MAX_PAGE_SIZE}.")
     start = (page - 1) * size
     return items[start : start + size]
 
 
-def _positive_int(args: Mapping[str, str], name: str, default: int) -> int:
-    raw = args.get(name)
+def _positive_int(args: Mapping[str, str], key: str, default: int, name: str = "") -> int:
+    name = name or key
+    raw = args.get(key)
     if raw is None:
         return default
     try:
@@ -108,10 +117,14 @@ def _positive_int(args: Mapping[str, str], name: str, default: int) -> int:
 def listing(
     records: Iterable[Mapping[str, Any]], args: Mapping[str, str], known_fields: Iterable[str]
 ) -> list[dict[str, Any]]:
-    """Filter by the optional search, order by Id, and cut out the requested page."""
+    """Filter by the optional search, order by Id, and cut out the requested page.
+
+    Query parameter names are read in any case; an empty search returns everything.
+    """
+    args = lower_args(args)
     items = sorted((dict(r) for r in records), key=lambda r: r.get("Id") or 0)
     search = args.get("search")
-    if search is not None:
+    if search is not None and search.strip():
         fields = set(known_fields).union(*(item.keys() for item in items))
         condition = parse_search(search, fields)
         items = [item for item in items if condition.matches(item)]

@@ -6,40 +6,61 @@ import threading
 from typing import Any
 
 from flask import Flask
-from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 from .api import create_app
 from .core import Simulator
 from .faults import Faults
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
+from .keepalive import IDLE_TIMEOUT, KeepAliveHandler, KeepAliveServer, LoggingKeepAliveHandler
 
 
 class SimulatorServer:
-    """A threaded werkzeug server whose listening socket can be closed and re-opened."""
+    """A threaded HTTP/1.1 keep-alive server whose listening socket can be closed and re-opened."""
 
-    def __init__(self, app: Flask, host: str, port: int, *, log_requests: bool = False):
+    def __init__(
+        self,
+        app: Flask,
+        host: str,
+        port: int,
+        *,
+        log_requests: bool = False,
+        idle_timeout: float = IDLE_TIMEOUT,
+    ):
         self.app = app
         self.host = host
         self.port = port
-        self._handler = WSGIRequestHandler if log_requests else _QuietHandler
+        self.idle_timeout = idle_timeout
+        self._handler = LoggingKeepAliveHandler if log_requests else KeepAliveHandler
         self._lock = threading.Lock()
-        self._server: ThreadedWSGIServer | None = None
+        self._count_lock = threading.Lock()
+        self._accepted = 0
+        self._server: KeepAliveServer | None = None
         self._thread: threading.Thread | None = None
         self._reopen: threading.Timer | None = None
+
+    @property
+    def connections_accepted(self) -> int:
+        """Connections accepted since the start, across re-opened listeners."""
+        with self._count_lock:
+            return self._accepted
+
+    def _next_connection(self) -> int:
+        with self._count_lock:
+            self._accepted += 1
+            return self._accepted
 
     def start(self) -> None:
         with self._lock:
             self._open()
 
     def refuse_connections(self, seconds: float | None = None) -> None:
-        """Close the listening socket, so connects are refused; re-open after `seconds`."""
+        """Close the listening socket, so connects are refused; re-open after `seconds`.
+
+        Kept-alive connections close too (a busy one after its answer), so that a client's
+        pool cannot go on past the outage.
+        """
         with self._lock:
             self._cancel_reopen()
-            self._close()
+            self._close(busy_too=False)
             if seconds:
                 self._reopen = threading.Timer(seconds, self.accept_connections)
                 self._reopen.daemon = True
@@ -53,13 +74,21 @@ class SimulatorServer:
                 self._open()
 
     def stop(self) -> None:
+        """Stop listening and close every connection, idle or busy."""
         with self._lock:
             self._cancel_reopen()
-            self._close()
+            self._close(busy_too=True)
 
     def _open(self) -> None:
         try:
-            server = ThreadedWSGIServer(self.host, self.port, self.app, handler=self._handler)
+            server = KeepAliveServer(
+                self.host,
+                self.port,
+                self.app,
+                handler=self._handler,
+                idle_timeout=self.idle_timeout,
+                numbers=self._next_connection,
+            )
         except SystemExit:  # werkzeug exits when it cannot bind; a test wants an error
             raise OSError(f"cannot listen on {self.host}:{self.port}") from None
         self.port = server.port  # port 0 becomes the real one, kept for re-opening
@@ -72,11 +101,12 @@ class SimulatorServer:
         )
         self._thread.start()
 
-    def _close(self) -> None:
+    def _close(self, *, busy_too: bool) -> None:
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()
             server.server_close()
+            server.close_connections(busy_too=busy_too)
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
         self._thread = None
@@ -155,9 +185,16 @@ class SimulatorHandle:
         with self.simulator.lock:
             self.simulator.faults = Faults()
 
-    def set_rate_limit(self, capacity: int, refill_per_second: float) -> None:
+    def set_rate_limit(
+        self, capacity: int, refill_per_second: float, retry_after: bool = False
+    ) -> None:
+        """Size and refill rate of the token bucket; Retry-After on its 429s only if asked."""
         with self.simulator.lock:
-            self.simulator.bucket.configure(capacity, refill_per_second)
+            self.simulator.bucket.configure(capacity, refill_per_second, retry_after)
+
+    def connections_accepted(self) -> int:
+        """Connections accepted so far: fewer than calls when connections are kept alive."""
+        return self.server.connections_accepted
 
     def advance_clock(self, seconds: float) -> None:
         self.simulator.advance_clock(seconds)
@@ -186,11 +223,15 @@ def start_in_thread(
     firm: str = "demo",
     *,
     log_requests: bool = False,
+    idle_timeout: float = IDLE_TIMEOUT,
     **options: Any,
 ) -> SimulatorHandle:
     """Run a simulator on a real socket in a daemon thread; options go to Simulator."""
     simulator = Simulator(client_id, client_secret, firm=firm, **options)
-    server = SimulatorServer(create_app(simulator), host, port, log_requests=log_requests)
+    server = SimulatorServer(
+        create_app(simulator), host, port, log_requests=log_requests, idle_timeout=idle_timeout
+    )
     simulator.refuse_connections = server.refuse_connections
+    simulator.connections_accepted = lambda: server.connections_accepted
     server.start()
     return SimulatorHandle(simulator, server, host)

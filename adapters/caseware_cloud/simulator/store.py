@@ -1,59 +1,40 @@
 """The simulator's data: entities with addresses, users, roles and role assignments.
 
-Not thread-safe by itself: the Simulator calls it under its lock.
+Not thread-safe by itself: the Simulator calls it under its lock. Records are keyed by their
+CWGuid in lower case, so that a GUID in any letter case finds its object.
 """
 
 from __future__ import annotations
 
 import itertools
-import re
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
-ENTITY_FIELDS = (
-    "Id",
-    "CWGuid",
-    "EntityNo",
-    "Name",
-    "OperatingName",
-    "OwnerType",
-    "Type",
-    "CountryCode",
-    "Phone",
-    "Email",
-    "WebSite",
-    "Facebook",
-    "Twitter",
-    "LinkedIn",
+from .records import (
+    ADDRESS_FIELDS,
+    ASSIGNMENT_FIELDS,
+    CONTACT,
+    ENTITY_FIELDS,
+    ENTITY_OWNER_TYPES,
+    ROLE_FIELDS,
+    USER_FIELDS,
+    USER_OWNER_TYPES,
+    USER_READ_ONLY,
+    SimError,
+    bad,
+    check_date,
+    check_owner_type,
+    check_strings,
+    check_type,
+    check_user_flags,
+    object_body,
+    require,
+    strip_read_only,
 )
-ADDRESS_FIELDS = (
-    "Id",
-    "CWGuid",
-    "Name",
-    "Address1",
-    "Address2",
-    "City",
-    "PostalCode",
-    "Country",
-    "AddressCategory",
-    "OwnerCWGuid",
-    "OwnerId",
-)
-USER_FIELDS = (
-    "Id",
-    "CWGuid",
-    "OwnerType",
-    "FirstName",
-    "MiddleName",
-    "LastName",
-    "Initials",
-    "Email",
-    "Phone",
-    "MobilePhone",
-    "Type",
-    "InActiveDate",
-)
+from .wire import guid_key, same_login
+
+__all__ = ["ADDRESS_FIELDS", "ENTITY_FIELDS", "USER_FIELDS", "SimError", "Store"]
+
 SEEDED_ROLES = (
     "Firm Administrator",
     "Staff",
@@ -61,61 +42,16 @@ SEEDED_ROLES = (
     "Contact - Entity Collaborator",
 )
 COLLABORATOR_ROLE = "Contact - Entity Collaborator"
-ACTIVITY_TYPES = ("A", "I")
-MAX_LENGTHS = {"FirstName": 30, "Email": 100}
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_READ_ONLY = ("Id", "CWGuid")
+USER_DEFAULTS = {
+    "Type": "A",
+    "Admin": False,
+    "IsSingleSignOnUser": False,
+    "FirmWideRoleIds": [],
+}
 
 
-class SimError(Exception):
-    """An answer other than success: HTTP status and CWC's message."""
-
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = dict(headers or {})
-
-
-def _bad(message: str) -> SimError:
-    return SimError(400, message)
-
-
-def _object_body(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise _bad("The request body must be a JSON object.")
-    return body
-
-
-def _check_strings(body: Mapping[str, Any], fields: tuple[str, ...]) -> None:
-    for name in fields:
-        if name in _READ_ONLY or name == "OwnerId" or name not in body:
-            continue
-        value = body[name]
-        if value is not None and not isinstance(value, str):
-            raise _bad(f"{name} must be a string.")
-        limit = MAX_LENGTHS.get(name)
-        if limit and isinstance(value, str) and len(value) > limit:
-            raise _bad(f"{name} may be at most {limit} characters long.")
-
-
-def _require(body: Mapping[str, Any], *names: str) -> None:
-    for name in names:
-        value = body.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            raise _bad(f"{name} is required.")
-
-
-def _check_type(body: Mapping[str, Any]) -> None:
-    if "Type" in body and body["Type"] not in ACTIVITY_TYPES:
-        raise _bad("Type must be 'A' or 'I'.")
-
-
-def _strip_read_only(body: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
-    for name in _READ_ONLY:
-        if name in body and body[name] != current.get(name):
-            raise _bad(f"{name} cannot be changed.")
-    return {k: v for k, v in body.items() if k not in _READ_ONLY}
+def _is_active(record: dict[str, Any]) -> bool:
+    return record.get("Type") != "I" and not record.get("InActiveDate")
 
 
 class Store:
@@ -132,11 +68,12 @@ class Store:
         self.roles: dict[str, dict[str, Any]] = {}
         self.assignments: set[tuple[str, str, str]] = set()  # (entity, user, role)
         self.invitations: list[str] = []
+        self.logins: set[str] = set()  # users whose login was activated
         self._ids = {kind: itertools.count(1) for kind in ("entity", "address", "user", "role")}
         for name in SEEDED_ROLES:
             self.add_role(name)
 
-    def _new(self, kind: str, fields: tuple[str, ...], body: Mapping[str, Any]) -> dict[str, Any]:
+    def _new(self, kind: str, fields: tuple[str, ...], body: dict[str, Any]) -> dict[str, Any]:
         record = dict.fromkeys(fields)
         record.update(body)
         record["Id"] = next(self._ids[kind])
@@ -146,154 +83,186 @@ class Store:
     # Entities --------------------------------------------------------------------
 
     def create_entity(self, body: Any) -> dict[str, Any]:
-        body = _object_body(body)
+        body = object_body(body, ENTITY_FIELDS)
         if body.get("Id") not in (None, 0):
-            raise _bad("Id must be 0 when creating an entity.")
-        _check_strings(body, ENTITY_FIELDS)
-        _require(body, "EntityNo", "Name", "OwnerType")
-        _check_type(body)
+            raise bad("Id must be 0 when creating an entity.")
+        check_strings(body, ENTITY_FIELDS)
+        require(body, "EntityNo", "Name")
+        check_owner_type(body, ENTITY_OWNER_TYPES)
+        check_type(body)
         # CWC itself does not stop two entities from sharing an EntityNo.
         entity = self._new("entity", ENTITY_FIELDS, {"Type": "A", **body})
         self.entities[entity["CWGuid"]] = entity
         return dict(entity)
 
     def entity(self, guid: str) -> dict[str, Any]:
-        if guid not in self.entities:
+        """The entity of a CWGuid in any letter case, or a 404."""
+        found = self.entities.get(guid_key(guid))
+        if found is None:
             raise SimError(404, f"No entity with CWGuid {guid}.")
-        return self.entities[guid]
+        return found
 
     def patch_entity(self, guid: str, body: Any) -> dict[str, Any]:
-        body = _object_body(body)
         entity = self.entity(guid)
+        body = object_body(body, ENTITY_FIELDS, entity)
         if "OwnerType" not in body or "Type" not in body:
-            raise _bad("An entity PATCH must include OwnerType and Type.")
-        _check_strings(body, ENTITY_FIELDS)
-        _require(body, "OwnerType")
-        _check_type(body)
+            raise bad("An entity PATCH must include OwnerType and Type.")
+        check_strings(body, ENTITY_FIELDS)
+        check_owner_type(body, ENTITY_OWNER_TYPES)
+        check_type(body)
         for name in ("EntityNo", "Name"):
             if name in body:
-                _require(body, name)
-        entity.update(_strip_read_only(body, entity))
+                require(body, name)
+        entity.update(strip_read_only(body, entity))
         return dict(entity)
 
     # Addresses -------------------------------------------------------------------
 
     def create_address(self, entity_guid: str, body: Any) -> int:
         entity = self.entity(entity_guid)
-        body = _object_body(body)
-        _check_strings(body, ADDRESS_FIELDS)
-        _require(body, "OwnerCWGuid", "OwnerId", "AddressCategory")
+        body = object_body(body, ADDRESS_FIELDS)
+        check_strings(body, ADDRESS_FIELDS)
+        require(body, "OwnerCWGuid", "OwnerId", "AddressCategory")
         if isinstance(body["OwnerId"], bool) or not isinstance(body["OwnerId"], int):
-            raise _bad("OwnerId must be the entity's integer Id.")
-        if body["OwnerCWGuid"] != entity_guid or body["OwnerId"] != entity["Id"]:
-            raise _bad("OwnerCWGuid and OwnerId must name the entity of the path.")
+            raise bad("OwnerId must be the entity's integer Id.")
+        owner = body["OwnerCWGuid"]
+        if guid_key(owner) != entity["CWGuid"] or body["OwnerId"] != entity["Id"]:
+            raise bad("OwnerCWGuid and OwnerId must name the entity of the path.")
         if body.get("Id") not in (None, 0):
-            raise _bad("Id must be 0 when creating an address.")
+            raise bad("Id must be 0 when creating an address.")
+        body["OwnerCWGuid"] = entity["CWGuid"]
         address = self._new("address", ADDRESS_FIELDS, body)
         self.addresses[address["CWGuid"]] = address
         return address["Id"]
 
     def addresses_of(self, entity_guid: str) -> list[dict[str, Any]]:
-        self.entity(entity_guid)
-        return [a for a in self.addresses.values() if a["OwnerCWGuid"] == entity_guid]
+        guid = self.entity(entity_guid)["CWGuid"]
+        return [a for a in self.addresses.values() if a["OwnerCWGuid"] == guid]
 
     def patch_address(self, guid: str, body: Any) -> dict[str, Any]:
-        body = _object_body(body)
-        if guid not in self.addresses:
+        address = self.addresses.get(guid_key(guid))
+        if address is None:
             raise SimError(404, f"No address with CWGuid {guid}.")
-        address = self.addresses[guid]
-        _check_strings(body, ADDRESS_FIELDS)
+        body = object_body(body, ADDRESS_FIELDS, address)
+        check_strings(body, ADDRESS_FIELDS)
         for name in ("OwnerCWGuid", "OwnerId"):
-            if name in body and body[name] != address[name]:
-                raise _bad(f"{name} cannot be changed.")
-        address.update(_strip_read_only(body, address))
+            if name in body and guid_key(body[name]) != address[name]:
+                raise bad(f"{name} cannot be changed.")
+        address.update(strip_read_only(body, address, ("Id", "CWGuid", "OwnerCWGuid")))
         return dict(address)
 
     # Users -----------------------------------------------------------------------
 
-    def _check_email(self, body: Mapping[str, Any], own_guid: str | None) -> None:
+    def _check_email(self, body: dict[str, Any], own_guid: str | None) -> None:
         if "Email" not in body and own_guid is not None:
             return
-        _require(body, "Email")
+        require(body, "Email")
         email = body["Email"]
         if "@" not in email:
-            raise _bad("Email is not a valid e-mail address.")
+            raise bad("Email is not a valid e-mail address.")
         for guid, user in self.users.items():
-            if guid != own_guid and (user.get("Email") or "").casefold() == email.casefold():
+            if guid != own_guid and same_login(user.get("Email"), email):
                 raise SimError(409, f"The e-mail address {email} is already in use.")
 
+    def _check_user(self, body: dict[str, Any], owner_type: Any, own_guid: str | None) -> None:
+        check_strings(body, USER_FIELDS)
+        check_owner_type(body, USER_OWNER_TYPES)
+        check_type(body)
+        check_date(body)
+        check_user_flags(body, owner_type)
+        self._check_email(body, own_guid)
+
     def create_user(self, body: Any) -> dict[str, Any]:
-        body = _object_body(body)
+        body = object_body(body, USER_FIELDS)
         if body.get("Id") not in (None, 0):
-            raise _bad("Id must be 0 when creating a user.")
-        _check_strings(body, USER_FIELDS)
-        _require(body, "OwnerType")
-        _check_type(body)
-        self._check_email(body, None)
-        user = self._new("user", USER_FIELDS, {"Type": "A", **body})
+            raise bad("Id must be 0 when creating a user.")
+        for name in ("CWGuid", "CanLogin", "FirmWideRoleIds"):
+            if body.get(name) not in (None, [], False, ""):
+                raise bad(f"{name} cannot be set.")
+        self._check_user(body, body.get("OwnerType"), None)
+        given = {k: v for k, v in body.items() if k not in USER_READ_ONLY}
+        # CWC names the login after the e-mail address; UserName holds at most 50 characters.
+        user_name = body.get("UserName") or body["Email"][:50]
+        user = self._new("user", USER_FIELDS, {**USER_DEFAULTS, **given, "UserName": user_name})
+        user["FirmWideRoleIds"] = []
         self.users[user["CWGuid"]] = user
-        return dict(user)
+        return self.user_view(user["CWGuid"])
 
     def user(self, guid: str) -> dict[str, Any]:
-        if guid not in self.users:
+        """The stored user of a CWGuid in any letter case, or a 404."""
+        found = self.users.get(guid_key(guid))
+        if found is None:
             raise SimError(404, f"No user with CWGuid {guid}.")
-        return self.users[guid]
+        return found
+
+    def user_view(self, guid: str) -> dict[str, Any]:
+        """A user as CWC answers it: CanLogin is true once its login is active, while active."""
+        user = self.user(guid)
+        return {**user, "CanLogin": user["CWGuid"] in self.logins and _is_active(user)}
+
+    def user_views(self) -> list[dict[str, Any]]:
+        """Every user as CWC answers it."""
+        return [self.user_view(guid) for guid in self.users]
 
     def patch_user(self, guid: str, body: Any) -> dict[str, Any]:
-        body = _object_body(body)
         user = self.user(guid)
+        body = object_body(body, USER_FIELDS, user)
         if "OwnerType" not in body:
-            raise _bad("A user PATCH must include OwnerType.")
-        _check_strings(body, USER_FIELDS)
-        _require(body, "OwnerType")
-        _check_type(body)
-        date = body.get("InActiveDate")
-        if date is not None and not (isinstance(date, str) and _DATE.fullmatch(date)):
-            raise _bad("InActiveDate must be a date, YYYY-MM-DD, or null.")
-        self._check_email(body, guid)
-        user.update(_strip_read_only(body, user))
-        return dict(user)
+            raise bad("A user PATCH must include OwnerType.")
+        self._check_user(body, body.get("OwnerType"), user["CWGuid"])
+        if "UserName" in body:
+            require(body, "UserName")
+        changes = strip_read_only(body, self.user_view(guid), USER_READ_ONLY)
+        user.update(changes)
+        return self.user_view(guid)
 
     def delete_user(self, guid: str) -> None:
-        self.user(guid)
-        del self.users[guid]
-        self.assignments = {a for a in self.assignments if a[1] != guid}
+        key = self.user(guid)["CWGuid"]
+        del self.users[key]
+        self.logins.discard(key)
+        self.assignments = {a for a in self.assignments if a[1] != key}
 
     # Roles -----------------------------------------------------------------------
 
     def add_role(self, name: str) -> dict[str, Any]:
-        role = self._new("role", ("Id", "CWGuid", "Name"), {"Name": name})
+        role = self._new("role", ROLE_FIELDS, {"Name": name})
         self.roles[role["CWGuid"]] = role
         return role
 
     def assign(self, entity_guid: str, body: Any) -> None:
         """Grant or withdraw roles of people on an entity (PATCH role-assignments)."""
-        body = _object_body(body)
-        self.entity(entity_guid)
+        entity = self.entity(entity_guid)
+        body = object_body(body, ASSIGNMENT_FIELDS)
         people, role_ids = body.get("people"), body.get("roleIds")
         remove = body.get("isRemove", False)
         for name, values in (("people", people), ("roleIds", role_ids)):
             if not isinstance(values, list) or not values:
-                raise _bad(f"{name} must be a non-empty list of CWGuids.")
+                raise bad(f"{name} must be a non-empty list of CWGuids.")
             if not all(isinstance(v, str) for v in values):
-                raise _bad(f"{name} must hold CWGuids.")
+                raise bad(f"{name} must hold CWGuids.")
         if not isinstance(remove, bool):
-            raise _bad("isRemove must be true or false.")
-        for person in people:
-            self.user(person)
+            raise bad("isRemove must be true or false.")
+        users = [self.user(person)["CWGuid"] for person in people]
+        roles = []
         for role in role_ids:
-            if role not in self.roles:
+            if guid_key(role) not in self.roles:
                 raise SimError(404, f"No role with CWGuid {role}.")
-        for person in people:
-            for role in role_ids:
-                key = (entity_guid, person, role)
+            roles.append(guid_key(role))
+        for person in users:
+            for role in roles:
+                key = (entity["CWGuid"], person, role)
                 if remove:
                     self.assignments.discard(key)
                     continue
                 self.assignments.add(key)
-                invited = person in self.invitations
-                if self.roles[role]["Name"] == COLLABORATOR_ROLE and not invited:
-                    self.invitations.append(person)
+                if self.roles[role]["Name"] == COLLABORATOR_ROLE:
+                    self._activate_login(person)
+
+    def _activate_login(self, person: str) -> None:
+        # The first collaborator grant activates the login and sends the invitation, once.
+        if person not in self.invitations:
+            self.invitations.append(person)
+        self.logins.add(person)
 
     # Whole state -----------------------------------------------------------------
 
@@ -311,7 +280,7 @@ class Store:
         ]
         return {
             "entities": entities,
-            "users": [dict(u) for u in self.users.values()],
+            "users": self.user_views(),
             "roles": [dict(r) for r in self.roles.values()],
             "role_assignments": assignments,
             "invitations": list(self.invitations),
@@ -319,7 +288,8 @@ class Store:
 
     def seed(self, data: Any) -> dict[str, list[str]]:
         """Insert records as they are, unvalidated, to set up a test; returns their CWGuids."""
-        data = _object_body(data)
+        if not isinstance(data, dict):
+            raise bad("The request body must be a JSON object.")
         made: dict[str, list[str]] = {"entities": [], "users": [], "roles": []}
         for name in data.get("roles", []):
             made["roles"].append(self.add_role(name)["CWGuid"])
@@ -335,7 +305,17 @@ class Store:
                 record = self._new("address", ADDRESS_FIELDS, {**address, **owner})
                 self.addresses[record["CWGuid"]] = record
         for raw in data.get("users", []):
-            user = self._new("user", USER_FIELDS, {"OwnerType": "Contact", "Type": "A", **raw})
-            self.users[user["CWGuid"]] = user
-            made["users"].append(user["CWGuid"])
+            made["users"].append(self._seed_user(raw))
         return made
+
+    def _seed_user(self, raw: dict[str, Any]) -> str:
+        fields = {k: v for k, v in raw.items() if k != "CanLogin"}
+        email = fields.get("Email")
+        defaults = {**USER_DEFAULTS, "FirmWideRoleIds": [], "OwnerType": CONTACT}
+        if isinstance(email, str):
+            defaults["UserName"] = email[:50]
+        user = self._new("user", USER_FIELDS, {**defaults, **fields})
+        self.users[user["CWGuid"]] = user
+        if raw.get("CanLogin"):  # a seeded login that is already active
+            self.logins.add(user["CWGuid"])
+        return user["CWGuid"]
