@@ -3,8 +3,10 @@
 from datetime import UTC, datetime
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
+
+from domain.emails import login_key
 
 
 def utcnow() -> datetime:
@@ -102,10 +104,18 @@ class Contact(Versioned, Base):
     last_name: Mapped[str] = mapped_column(String(100))
     initials: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(100))
+    # The e-mail as a CaseWare Cloud login (domain.emails.login_key), kept beside it so that
+    # "is this login in use" is one indexed comparison with the same rule on every database.
+    email_login: Mapped[str | None] = mapped_column(String(100), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))
     mobile: Mapped[str | None] = mapped_column(String(32))
 
     client: Mapped[Client] = relationship(back_populates="contacts")
+
+    @validates("email")
+    def _keep_login(self, _key: str, email: str | None) -> str | None:
+        self.email_login = login_key(email) if email else None
+        return email
 
     __table_args__ = {"sqlite_autoincrement": True}
 

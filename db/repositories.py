@@ -7,6 +7,7 @@ from sqlalchemy import delete, exists, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from db.models import Client, Contact, Delivery, IdempotencyRecord, Link, LinkEvent, Token
+from domain.emails import login_key
 
 
 class _Repository:
@@ -150,7 +151,7 @@ class LinkRepository(_Repository):
         return [(contact, link) for contact, link in self.session.execute(stmt)]
 
     def email_linked_elsewhere(self, email: str, contact_id: int) -> bool:
-        """Whether another contact with this login e-mail (any case) is linked."""
+        """Whether another contact with the same login e-mail (domain.emails) is linked."""
         stmt = (
             select(func.count())
             .select_from(Contact)
@@ -158,7 +159,7 @@ class LinkRepository(_Repository):
             .where(
                 Link.active.is_(True),
                 Contact.id != contact_id,
-                func.lower(Contact.email) == email.lower(),
+                Contact.email_login == login_key(email),
             )
         )
         return self.session.scalar(stmt) > 0
@@ -169,7 +170,7 @@ class LinkRepository(_Repository):
         SQLite's BEGIN IMMEDIATE already runs one writer at a time."""
         if self.session.get_bind().dialect.name != "postgresql":
             return
-        digest = hashlib.sha256(email.lower().encode("utf-8")).digest()
+        digest = hashlib.sha256(login_key(email).encode("utf-8")).digest()
         key = int.from_bytes(digest[:8], "big", signed=True)
         self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 

@@ -1,5 +1,8 @@
 """Low-level HTTP client for CaseWare Cloud: one session, token auth, bounded retries.
 
+Every call is bounded in total time and answer size (transport.py), every answer is checked
+before use (answers.py), and after a 429 the calls keep to CWC's rate (pacing.py).
+
 Retries are done here rather than by urllib3's Retry because urllib3 cannot tell a create
 that may have happened (read timeout, 5xx, a reset after sending) from one that cannot have
 (429, connection refused): the first must be looked up before it is sent again, which only
@@ -20,10 +23,11 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError
 
+from .answers import check_token, decode_json
 from .errors import CwcError, CwcOutOfTime, CwcUnavailable, error_class_for
+from .pacing import RatePacer
+from .transport import Answer, Bounds, fetch, new_session
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,8 @@ TOKEN_PATH = "auth/token"
 REQUEST_ID_HEADER = "X-Request-ID"
 UPSTREAM_REQUEST_ID_HEADERS = ("X-Request-ID", "Request-Id", "X-Correlation-ID")
 TOKEN_MAX_TTL = 29 * 60  # CWC tokens live 30 minutes; keep a minute's margin
+MAX_ANSWER_BYTES = 4 * 1024 * 1024  # a page of 50 objects is a few tens of kB
+CALL_TIMEOUT = 15.0  # seconds for one whole call: connect, send, the whole answer
 
 RequestIdProvider = Callable[[], str | None]
 # The time.monotonic() by which the caller needs an answer (a request's deadline), or None.
@@ -67,12 +73,17 @@ class TokenCache:
         self._expires_at = 0.0
         self.issued: deque[str] = deque(maxlen=4)  # recent tokens, to redact from messages
 
-    def get(self) -> str:
-        """The cached token, fetching a new one when there is none or it is too old."""
+    def get(self, wait: float | None = None) -> str:
+        """The cached token, fetching a new one when there is none or it is too old.
+
+        `wait` bounds how long this thread waits for another's fetch (a request's deadline):
+        CwcOutOfTime past it."""
         token = self._valid_token()
         if token:
             return token
-        with self._lock:
+        if not self._lock.acquire(timeout=-1 if wait is None else max(wait, 0.0)):
+            raise CwcOutOfTime(OUT_OF_TIME, method="POST", path=TOKEN_PATH)
+        try:
             token = self._valid_token()
             if token:
                 return token
@@ -80,6 +91,8 @@ class TokenCache:
             self._token, self._expires_at = token, self._clock() + self._ttl
             self.issued.append(token)
             return token
+        finally:
+            self._lock.release()
 
     def invalidate(self, token: str) -> None:
         """Forget a token CWC refused, unless another thread already replaced it."""
@@ -105,6 +118,8 @@ class CwcHttpClient:
         session: requests.Session | None = None,
         connect_timeout: float = 3.05,
         read_timeout: float = 10.0,
+        call_timeout: float = CALL_TIMEOUT,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
         retry: RetryPolicy | None = None,
         token_ttl: float = TOKEN_MAX_TTL,
         pool_size: int = 10,
@@ -119,26 +134,19 @@ class CwcHttpClient:
         self._client_secret = client_secret
         self._language = language
         self._timeout = (connect_timeout, read_timeout)
+        self._call_timeout = call_timeout
+        self._max_answer_bytes = max_answer_bytes
         self.retry = retry or RetryPolicy()
         self._request_id_provider = request_id_provider
         self._deadline_provider = deadline_provider
         self._sleep = sleep
         self._rng = rng
         self._tokens = TokenCache(self._fetch_token, min(token_ttl, TOKEN_MAX_TTL), clock)
-        self._session = session or self._new_session(pool_size)
+        self._session = session or new_session(pool_size)
+        self.pacer = RatePacer(rng=rng)
 
     def __repr__(self) -> str:
         return f"CwcHttpClient({self.base_url!r}, client_id={self._client_id!r})"
-
-    @staticmethod
-    def _new_session(pool_size: int) -> requests.Session:
-        session = requests.Session()
-        # One host, so one pool; as many kept-alive connections as a worker has threads.
-        # max_retries=0: retrying is decided in request(), never silently by urllib3.
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        return session
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -160,20 +168,21 @@ class CwcHttpClient:
         when CWC cannot have carried it out (429, no connection), otherwise the
         CwcUnavailable is raised with maybe_performed set, for the caller to look it up.
         A caller's deadline shortens the timeouts and the retries: CwcOutOfTime when it is up.
+        After a 429 the call waits for its turn in the rate limit's schedule.
         """
         limit = max_attempts or self.retry.max_attempts
         attempt, waited = 0, 0.0
         while True:
             attempt += 1
-            left = self._time_left()
-            if left is not None and left <= 0:
-                raise CwcOutOfTime(OUT_OF_TIME, method=method, path=path)
+            self._wait_for_turn(method, path)
             try:
                 return self._call_with_token(method, path, params, json)
             except CwcUnavailable as error:
                 if create and error.maybe_performed:
                     raise
-                delay = self.retry.delay(attempt, error.retry_after, self._rng)
+                paced = error.status == 429 and error.retry_after is None and self.pacer.pacing
+                # Paced: the next turn is the wait, so no back-off on top of it.
+                delay = 0.0 if paced else self.retry.delay(attempt, error.retry_after, self._rng)
                 if attempt >= limit or waited + delay > self.retry.max_wait:
                     raise
                 left = self._time_left()
@@ -194,22 +203,33 @@ class CwcHttpClient:
                     limit,
                     delay,
                 )
-                self._sleep(delay)
+                if delay > 0:
+                    self._sleep(delay)
                 waited += delay
+
+    def _wait_for_turn(self, method: str, path: str) -> None:
+        """Sleep until this call's turn while pacing; CwcOutOfTime when the deadline is nearer."""
+        wait = self.pacer.turn()
+        left = self._time_left()
+        if left is not None and (left <= 0 or wait >= left):
+            self.pacer.give_back(wait)
+            raise CwcOutOfTime(OUT_OF_TIME, method=method, path=path)
+        if wait > 0:
+            self._sleep(wait)
 
     def _call_with_token(self, method: str, path: str, params: Any, body: Any) -> Any:
         try:
-            token = self._tokens.get()
+            token = self._tokens.get(self._time_left())
         except CwcUnavailable as error:
             error.maybe_performed = False  # the call itself was never sent
             raise
         response = self._send(method, path, params=params, body=body, token=token)
-        if response.status_code == 401:
+        if response.status == 401:
             # Tokens die after 30 minutes, possibly early: one new token, one retry.
             log.info("CaseWare Cloud %s %s: token refused, fetching a new one", method, path)
             self._tokens.invalidate(token)
             try:
-                token = self._tokens.get()
+                token = self._tokens.get(self._time_left())
             except CwcUnavailable as error:
                 error.maybe_performed = False
                 raise
@@ -223,16 +243,14 @@ class CwcHttpClient:
             "Language": self._language,
         }
         response = self._send("POST", TOKEN_PATH, body=body, token=None)
-        answer = self._result("POST", TOKEN_PATH, response)
-        token = answer.get("Token") if isinstance(answer, dict) else None
-        if not isinstance(token, str) or not token:
-            raise CwcUnavailable("token answer without a Token", method="POST", path=TOKEN_PATH)
+        # An odd token (not printable ASCII) is refused here, so it is never cached or sent.
+        token = check_token(self._result("POST", TOKEN_PATH, response), path=TOKEN_PATH)
         log.debug("CaseWare Cloud: new token fetched")
         return token
 
     def _send(
         self, method: str, path: str, *, params: Any = None, body: Any = None, token: str | None
-    ) -> requests.Response:
+    ) -> Answer:
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -240,32 +258,25 @@ class CwcHttpClient:
         if request_id:
             headers[REQUEST_ID_HEADER] = request_id
         started = time.monotonic()
-        timeout, cut_short = self._timeout_now()
-        try:
-            response = self._session.request(
-                method,
-                f"{self.base_url}/{path}",
-                params=params,
-                json=body,
-                headers=headers,
-                timeout=timeout,
-            )
-        except requests.RequestException as exc:
-            error = _unavailable(method, path, exc)
-            if cut_short and isinstance(exc, requests.Timeout):
-                # Our deadline, not CWC's usual timeout, ended the wait.
-                raise CwcOutOfTime(
-                    OUT_OF_TIME, method=method, path=path, maybe_performed=error.maybe_performed
-                ) from exc
-            raise error from exc
+        url = f"{self.base_url}/{path}"
+        answer = fetch(
+            self._session,
+            method,
+            url,
+            path,
+            self._bounds(),
+            params=params,
+            json=body,
+            headers=headers,
+        )
         log.debug(
             "CaseWare Cloud %s %s -> %d in %.0f ms",
             method,
             path,
-            response.status_code,
+            answer.status,
             (time.monotonic() - started) * 1000,
         )
-        return response
+        return answer
 
     def _time_left(self) -> float | None:
         """Seconds until the caller's deadline, or None when it set none."""
@@ -274,14 +285,15 @@ class CwcHttpClient:
         deadline = self._deadline_provider()
         return None if deadline is None else deadline - time.monotonic()
 
-    def _timeout_now(self) -> tuple[tuple[float, float], bool]:
-        """The (connect, read) timeout for a call now, and whether the deadline shortened it."""
+    def _bounds(self) -> Bounds:
+        """The limits of a call sent now: ours, shortened to the caller's deadline."""
         left = self._time_left()
         connect, read = self._timeout
-        if left is None or left >= read:
-            return (connect, read), False
+        total = self._call_timeout
+        if left is None or left >= total:
+            return Bounds((connect, read), total, self._max_answer_bytes)
         left = max(left, 0.001)
-        return (min(connect, left), left), True
+        return Bounds((min(connect, left), min(read, left)), left, self._max_answer_bytes, True)
 
     def _request_id(self) -> str | None:
         if self._request_id_provider is None:
@@ -292,41 +304,34 @@ class CwcHttpClient:
             log.debug("request id provider failed", exc_info=True)
             return None
 
-    def _result(self, method: str, path: str, response: requests.Response) -> Any:
-        status = response.status_code
+    def _result(self, method: str, path: str, answer: Answer) -> Any:
+        status = answer.status
         if 200 <= status < 300:
-            if not response.content:
-                return None
-            try:
-                return response.json()
-            except ValueError:
-                raise CwcUnavailable(
-                    "answer is not JSON",
-                    method=method,
-                    path=path,
-                    status=status,
-                    maybe_performed=True,
-                ) from None
+            self.pacer.answered(answer.headers)
+            return decode_json(answer.body, answer.media_type, method=method, path=path)
         error_class, summary = error_class_for(status)
         details: dict[str, Any] = {
             "method": method,
             "path": path,
             "status": status,
-            "cwc_message": self._redact(_cwc_message(response)),
-            "request_id": _upstream_request_id(response),
+            "cwc_message": self._redact(_cwc_message(answer)),
+            "request_id": _upstream_request_id(answer),
         }
+        retry_after = self._retry_after(answer)
+        if status == 429 and retry_after is None:
+            self.pacer.limited(answer.headers)  # no Retry-After: wait for the bucket instead
         if error_class is CwcUnavailable:
             # A 429 means CWC did nothing; a 5xx may come after the work was done.
             raise CwcUnavailable(
                 summary,
-                retry_after=self._retry_after(response),
+                retry_after=retry_after,
                 maybe_performed=status != 429,
                 **details,
             )
         raise error_class(summary, **details)
 
-    def _retry_after(self, response: requests.Response) -> float | None:
-        seconds = parse_retry_after(response.headers.get("Retry-After"))
+    def _retry_after(self, answer: Answer) -> float | None:
+        seconds = parse_retry_after(answer.headers.get("Retry-After"))
         return None if seconds is None else min(seconds, self.retry.retry_after_cap)
 
     def _redact(self, text: str | None) -> str | None:
@@ -356,40 +361,24 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _unavailable(method: str, path: str, exc: requests.RequestException) -> CwcError:
-    never_connected = isinstance(exc, requests.ConnectTimeout) or _refused(exc)
-    summary = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
-    if never_connected:
-        summary = "could not connect"
-    return CwcUnavailable(
-        summary,
-        method=method,
-        path=path,
-        maybe_performed=not never_connected,
-    )
-
-
-def _refused(exc: requests.RequestException) -> bool:
-    # requests wraps urllib3's MaxRetryError, whose reason says whether a connection was
-    # ever made; NewConnectionError (refused, unresolvable) subclasses ConnectTimeoutError.
-    if not isinstance(exc, requests.ConnectionError) or not exc.args:
-        return False
-    reason = getattr(exc.args[0], "reason", exc.args[0])
-    return isinstance(reason, ConnectTimeoutError)
-
-
-def _cwc_message(response: requests.Response) -> str | None:
+def _cwc_message(answer: Answer) -> str | None:
+    """CWC's own words from a JSON error body; an HTML or text body is never echoed."""
     try:
-        errors = response.json().get("errors")
+        errors = decode_json(answer.body, answer.media_type, method="", path="").get("errors")
         messages = [e.get("message") for e in errors if isinstance(e, dict)]
-    except (ValueError, AttributeError, TypeError):
+    except (CwcError, AttributeError, TypeError):
         return None
     text = "; ".join(m for m in messages if isinstance(m, str) and m)
-    return text[:500] or None
+    return _printable(text)[:500] or None
 
 
-def _upstream_request_id(response: requests.Response) -> str | None:
+def _upstream_request_id(answer: Answer) -> str | None:
     for header in UPSTREAM_REQUEST_ID_HEADERS:
-        if response.headers.get(header):
-            return response.headers[header][:200]
+        if answer.headers.get(header):
+            return _printable(answer.headers[header])[:200]
     return None
+
+
+def _printable(text: str) -> str:
+    """Text fit for a log line or last_error: control characters become spaces."""
+    return "".join(c if c.isprintable() else " " for c in text).strip()

@@ -63,6 +63,10 @@ class CwcOutOfTime(CwcUnavailable):
     """The time the caller gave CaseWare Cloud ran out (a request's deadline): try again later."""
 
 
+class CwcBadAnswer(CwcUnavailable):
+    """CWC answered something the contract does not allow (not JSON, a bad id or token)."""
+
+
 class CwcRejected(CwcError):
     """CWC refused the call itself (400, 401 after a fresh token, 403, other 4xx)."""
 

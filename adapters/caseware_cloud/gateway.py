@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
@@ -11,6 +10,8 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+
+from domain.emails import login_key, same_login
 
 from .client import CwcHttpClient, DeadlineProvider, RequestIdProvider
 from .errors import (
@@ -35,10 +36,6 @@ def _seg(guid: str) -> str:
     return quote(str(guid), safe="")
 
 
-def _same_email(a: Any, b: Any) -> bool:
-    return isinstance(a, str) and isinstance(b, str) and a.casefold() == b.casefold()
-
-
 def _differs(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in desired.items() if current.get(key) != value}
 
@@ -52,7 +49,7 @@ class CaseWareCloud:
         *,
         field_maps: FieldMaps | None = None,
         collaborator_role: str = "Contact - Entity Collaborator",
-        page_size: int = 100,
+        page_size: int = 50,
         today: Callable[[], date] = date.today,
     ) -> None:
         self.http = http
@@ -62,7 +59,6 @@ class CaseWareCloud:
         self._page_size = page_size
         self._today = today
         self._role_id: str | None = None
-        self._role_lock = threading.Lock()
 
     @classmethod
     def from_config(
@@ -117,10 +113,11 @@ class CaseWareCloud:
             self._put_address({"CWGuid": guid}, changes, current=_LOOK_UP)
 
     def set_entity_inactive(self, guid: str) -> None:
-        """Set the entity inactive (it keeps its files); an unknown one counts as done."""
+        """Set the entity inactive (it keeps its files); one shown gone counts as done."""
         try:
             self._patch_entity(guid, {}, self._values["inactive_type"])
-        except CwcNotFound:
+        except CwcNotFound as error:
+            self._done_if_gone(error, entities=guid)
             log.info("CaseWare Cloud entity %s is gone; nothing to set inactive", guid)
 
     def reactivate_entity(self, guid: str) -> None:
@@ -247,7 +244,7 @@ class CaseWareCloud:
     # Users ---------------------------------------------------------------------------
 
     def find_user(self, email: str) -> str | None:
-        """The CWGuid of the user with this e-mail address, compared without regard to case."""
+        """The CWGuid of the user whose login is this e-mail address (A-Z in any case)."""
         user = self._find_user_record(email)
         return user["CWGuid"] if user else None
 
@@ -262,11 +259,12 @@ class CaseWareCloud:
             self._patch_user(guid, body)
 
     def deactivate_user(self, guid: str) -> None:
-        """Set the user inactive; an unknown one counts as done."""
+        """Set the user inactive; one shown gone counts as done."""
         body = {"Type": self._values["inactive_type"], "InActiveDate": self._today().isoformat()}
         try:
             self._patch_user(guid, body)
-        except CwcNotFound:
+        except CwcNotFound as error:
+            self._done_if_gone(error, users=guid)
             log.info("CaseWare Cloud user %s is gone; nothing to deactivate", guid)
 
     def reactivate_user(self, guid: str) -> None:
@@ -288,11 +286,12 @@ class CaseWareCloud:
         if user is None:
             try:
                 user, adopted = self._create_user_record(contact)
-            except CwcEmailInUse:
-                # The exact searches missed a login that differs only in case: scan for it.
+            except CwcEmailInUse as taken:
+                # The exact searches missed a login that differs only in the case of A-Z:
+                # scan for it. Any other holder of the address is someone else's login.
                 user = self._find_user_record(email, scan=True)
                 if user is None:
-                    raise
+                    raise _someone_elses(taken) from None
                 was_active = self._is_active(user)
             else:
                 if not adopted:
@@ -334,16 +333,17 @@ class CaseWareCloud:
             )
 
     def _find_user_record(self, email: str, *, scan: bool = False) -> dict[str, Any] | None:
-        # CWC matches strings exactly: try the address as given and in lower case; a full
-        # scan is kept for when CWC has said the address is in use (409).
+        # CWC matches strings exactly: try the address as given and with A-Z lowered; a full
+        # scan is kept for when CWC has said the address is in use (409). A user counts only
+        # when its e-mail is the same login (domain.emails), never by looser folding.
         key = self.maps.key_property("user")
-        for value in dict.fromkeys((email, email.lower())):
+        for value in dict.fromkeys((email, login_key(email))):
             for user in search(self.http, "users", key, value, self._page_size):
-                if _same_email(user.get(key), email):
+                if same_login(user.get(key), email):
                     return user
         if scan:
             for user in list_all(self.http, "users", self._page_size):
-                if _same_email(user.get(key), email):
+                if same_login(user.get(key), email):
                     return user
         return None
 
@@ -368,31 +368,55 @@ class CaseWareCloud:
     # Access --------------------------------------------------------------------------
 
     def collaborator_role_id(self) -> str:
-        """The CWGuid of the role that gives a contact access to an entity (cached)."""
-        with self._role_lock:
-            if self._role_id is None:
-                for role in list_all(self.http, "roles", self._page_size):
-                    if role.get("Name") == self._role_name:
-                        self._role_id = str(role["CWGuid"])
-                        break
-                else:
-                    raise CwcRejected(
-                        f"CaseWare Cloud has no role named {self._role_name!r}",
-                        method="GET",
-                        path="roles",
-                    )
-            return self._role_id
+        """The CWGuid of the role that gives a contact access to an entity (cached).
+
+        No lock is held while CWC is asked: a slow answer must not hold other threads past
+        their deadline; two threads that ask at once both get the same answer."""
+        role_id = self._role_id
+        if role_id is None:
+            for role in list_all(self.http, "roles", self._page_size):
+                if role.get("Name") == self._role_name:
+                    role_id = self._role_id = role["CWGuid"]
+                    break
+            else:
+                raise CwcRejected(
+                    f"CaseWare Cloud has no role named {self._role_name!r}",
+                    method="GET",
+                    path="roles",
+                )
+        return role_id
 
     def grant_access(self, entity_guid: str, user_guid: str) -> None:
         """Give the user the collaborator role on the entity."""
         self._assign(entity_guid, user_guid, remove=False)
 
     def withdraw_access(self, entity_guid: str, user_guid: str) -> None:
-        """Take the collaborator role away; an unknown entity or user counts as done."""
+        """Take the collaborator role away; done too when the entity or the user is shown gone."""
         try:
             self._assign(entity_guid, user_guid, remove=True)
-        except CwcNotFound:
+        except CwcNotFound as error:
+            self._done_if_gone(error, users=user_guid, entities=entity_guid)
             log.info("access of %s to %s already gone", user_guid, entity_guid)
+
+    def _done_if_gone(self, not_found: CwcNotFound, **objects: str) -> None:
+        """Return when a GET shows one of the objects (resource=CWGuid) gone; else a refusal.
+
+        A 404 from a withdrawal or deactivation means "already done" only when the object
+        itself is missing: a 404 while it exists is the call being wrong (a missing route),
+        and counting that as done would leave a contact's access in place."""
+        for resource, guid in objects.items():
+            try:
+                self.http.request("GET", f"{resource}/{_seg(guid)}")
+            except CwcNotFound:
+                return
+        raise CwcRejected(
+            f"{not_found.method} {not_found.path} answered 404 although the objects exist",
+            method=not_found.method,
+            path=not_found.path,
+            status=404,
+            cwc_message=not_found.cwc_message,
+            request_id=not_found.request_id,
+        )
 
     def link_contact(
         self, entity_guid: str, contact: Record, known_user_guid: str | None = None
@@ -431,6 +455,18 @@ def _undone_on_refusal(undo: Callable[[str], None] | None, guid: str) -> Iterato
             except CwcError as error:
                 log.warning("could not undo %s after a refusal: %s", guid, error)
         raise
+
+
+def _someone_elses(taken: CwcEmailInUse) -> CwcEmailInUse:
+    return CwcEmailInUse(
+        "CaseWare Cloud calls the e-mail address taken, by a login that is not this contact's "
+        "(its address differs in more than the case of A-Z); that login is left alone",
+        method=taken.method,
+        path=taken.path,
+        status=taken.status,
+        cwc_message=taken.cwc_message,
+        request_id=taken.request_id,
+    )
 
 
 def _required_email(contact: Record) -> str:

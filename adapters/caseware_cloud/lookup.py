@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .answers import check_list, check_object
 from .client import CwcHttpClient
-from .errors import CwcRejected, CwcUnavailable
 
 MAX_PAGES = 1000  # a bound on paging, should CWC ever keep answering full pages
 
@@ -30,29 +30,23 @@ def list_all(
     previous_first = None
     for page in range(1, MAX_PAGES + 1):
         query = {**(params or {}), "page": page, "pageSize": page_size}
-        items = http.request("GET", path, params=query)
-        if not isinstance(items, list):
-            raise CwcRejected("expected a list", method="GET", path=path)
-        first = items[0].get("CWGuid") if items and isinstance(items[0], dict) else None
+        items = check_list(
+            http.request("GET", path, params=query), "object", method="GET", path=path
+        )
+        first = items[0]["CWGuid"] if items else None
         if first is not None and first == previous_first:
             return  # the same page again: this list does not page, and all was seen
         previous_first = first
-        yield from (item for item in items if isinstance(item, dict))
+        yield from items
         if len(items) < page_size:
             return
 
 
 def expect_object(answer: Any, what: str, path: str) -> dict[str, Any]:
-    """The answer as a CWC object with a CWGuid, or CwcRejected."""
-    if not isinstance(answer, dict) or not answer.get("CWGuid"):
-        raise CwcRejected(f"expected a CaseWare Cloud {what}", method="GET", path=path)
-    return answer
+    """The answer to a GET as a checked CWC object, or CwcBadAnswer (passing trouble)."""
+    return check_object(answer, what, method="GET", path=path)
 
 
 def expect_created(answer: Any, path: str) -> dict[str, Any]:
-    """The object a create answered; without a CWGuid it is treated as a lost answer."""
-    if not isinstance(answer, dict) or not answer.get("CWGuid"):
-        raise CwcUnavailable(
-            "create answered without a CWGuid", method="POST", path=path, maybe_performed=True
-        )
-    return answer
+    """The object a create answered; an unusable one is treated as a lost answer (looked up)."""
+    return check_object(answer, "created object", method="POST", path=path)

@@ -10,6 +10,8 @@ from typing import Any
 import requests
 
 from .client import (
+    CALL_TIMEOUT,
+    MAX_ANSWER_BYTES,
     TOKEN_MAX_TTL,
     CwcHttpClient,
     DeadlineProvider,
@@ -34,6 +36,8 @@ SETTINGS: dict[str, tuple[str, Callable[[Any], Any], Any]] = {
     "CWC_LANGUAGE": ("language", _text, "en"),
     "CWC_CONNECT_TIMEOUT": ("connect_timeout", float, 3.05),
     "CWC_READ_TIMEOUT": ("read_timeout", float, 10.0),
+    "CWC_CALL_TIMEOUT": ("call_timeout", float, CALL_TIMEOUT),
+    "CWC_MAX_ANSWER_BYTES": ("max_answer_bytes", int, MAX_ANSWER_BYTES),
     "CWC_MAX_ATTEMPTS": ("max_attempts", int, 3),
     "CWC_MAX_RETRY_WAIT": ("max_retry_wait", float, 10.0),
     "CWC_BACKOFF_BASE": ("backoff_base", float, 0.5),
@@ -41,7 +45,7 @@ SETTINGS: dict[str, tuple[str, Callable[[Any], Any], Any]] = {
     "CWC_RETRY_AFTER_CAP": ("retry_after_cap", float, 300.0),
     "CWC_TOKEN_TTL": ("token_ttl", float, float(TOKEN_MAX_TTL)),
     "CWC_POOL_SIZE": ("pool_size", int, 10),
-    "CWC_PAGE_SIZE": ("page_size", int, 100),
+    "CWC_PAGE_SIZE": ("page_size", int, 50),
     "CWC_COLLABORATOR_ROLE": ("collaborator_role", _text, "Contact - Entity Collaborator"),
     "CWC_FIELD_MAP": ("field_map", _field_map, {}),
 }
@@ -57,6 +61,8 @@ class CwcSettings:
     language: str = "en"
     connect_timeout: float = 3.05
     read_timeout: float = 10.0
+    call_timeout: float = CALL_TIMEOUT
+    max_answer_bytes: int = MAX_ANSWER_BYTES
     max_attempts: int = 3
     max_retry_wait: float = 10.0
     backoff_base: float = 0.5
@@ -64,7 +70,7 @@ class CwcSettings:
     retry_after_cap: float = 300.0
     token_ttl: float = float(TOKEN_MAX_TTL)
     pool_size: int = 10
-    page_size: int = 100
+    page_size: int = 50  # as the public clients ask; CWC allows at most 100
     collaborator_role: str = "Contact - Entity Collaborator"
     field_map: Any = field(default_factory=dict)
 
@@ -77,8 +83,12 @@ class CwcSettings:
             raise ValueError("CWC_PAGE_SIZE must be 1 to 100")
         if self.max_attempts < 1 or self.pool_size < 1:
             raise ValueError("CWC_MAX_ATTEMPTS and CWC_POOL_SIZE must be at least 1")
-        if min(self.connect_timeout, self.read_timeout) <= 0:
-            raise ValueError("CWC_CONNECT_TIMEOUT and CWC_READ_TIMEOUT must be above 0")
+        if min(self.connect_timeout, self.read_timeout, self.call_timeout) <= 0:
+            raise ValueError(
+                "CWC_CONNECT_TIMEOUT, CWC_READ_TIMEOUT and CWC_CALL_TIMEOUT must be above 0"
+            )
+        if self.max_answer_bytes < 1024:
+            raise ValueError("CWC_MAX_ANSWER_BYTES must be at least 1024")
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> CwcSettings:
@@ -122,6 +132,8 @@ class CwcSettings:
             session=session,
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
+            call_timeout=self.call_timeout,
+            max_answer_bytes=self.max_answer_bytes,
             retry=retry,
             token_ttl=self.token_ttl,
             pool_size=self.pool_size,

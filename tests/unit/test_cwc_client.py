@@ -22,6 +22,7 @@ from adapters.caseware_cloud.errors import error_class_for
 from adapters.caseware_cloud.lookup import list_all
 
 SECRET = "top-secret-value"
+A, B, C, D = (f"{n:08x}-0000-4000-8000-000000000000" for n in range(4))  # CWGuids
 TOKEN = "bearer-token-value"
 
 
@@ -29,6 +30,9 @@ def response(status: int, body=None, headers=None) -> requests.Response:
     answer = requests.Response()
     answer.status_code = status
     answer._content = b"" if body is None else json.dumps(body).encode()
+    answer._content_consumed = True  # the body is all there: iter_content serves it
+    if body is not None:
+        answer.headers["Content-Type"] = "application/json; charset=utf-8"
     answer.headers.update(headers or {})
     return answer
 
@@ -191,20 +195,20 @@ def test_backoff_stays_within_full_jitter_bounds(attempt):
 
 
 def test_a_list_that_ignores_paging_is_read_once():
-    same_page = [{"CWGuid": "a"}, {"CWGuid": "b"}]
+    same_page = [{"CWGuid": A}, {"CWGuid": B}]
     session = FakeSession(token_answer(), *(response(200, same_page) for _ in range(5)))
 
     items = list(list_all(client(session), "roles", page_size=2))
 
-    assert [i["CWGuid"] for i in items] == ["a", "b"]
+    assert [i["CWGuid"] for i in items] == [A, B]
     assert len(session.sent) == 3  # token, page 1, page 2 (the same again: stop)
 
 
 def test_paging_stops_at_an_empty_page():
-    pages = [[{"CWGuid": "a"}, {"CWGuid": "b"}], [{"CWGuid": "c"}, {"CWGuid": "d"}], []]
+    pages = [[{"CWGuid": A}, {"CWGuid": B}], [{"CWGuid": C}, {"CWGuid": D}], []]
     session = FakeSession(token_answer(), *(response(200, page) for page in pages))
 
     items = list(list_all(client(session), "users", page_size=2))
 
-    assert [i["CWGuid"] for i in items] == ["a", "b", "c", "d"]
+    assert [i["CWGuid"] for i in items] == [A, B, C, D]
     assert [s["params"]["page"] for s in session.sent[1:]] == [1, 2, 3]

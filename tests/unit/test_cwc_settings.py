@@ -17,7 +17,7 @@ def test_defaults():
     settings = CwcSettings.from_mapping(BASE)
 
     assert (settings.connect_timeout, settings.read_timeout) == (3.05, 10.0)
-    assert (settings.max_attempts, settings.token_ttl, settings.page_size) == (3, 1740.0, 100)
+    assert (settings.max_attempts, settings.token_ttl, settings.page_size) == (3, 1740.0, 50)
     assert settings.collaborator_role == "Contact - Entity Collaborator"
     assert "very-secret" not in repr(settings)
 
