@@ -37,6 +37,11 @@ class Config:
     DELIVERY_BACKOFF_BASE = _float("DELIVERY_BACKOFF_BASE", 1.0)
     DELIVERY_BACKOFF_CAP = _float("DELIVERY_BACKOFF_CAP", 300.0)
     DELIVERY_WAIT_SECONDS = _float("DELIVERY_WAIT_SECONDS", 5.0)
+    # Request threads of one process that may wait on CaseWare Cloud at once; a request past
+    # that answers 202 at once and leaves its change to the courier. One gunicorn thread less
+    # than GATEWAY_THREADS, so that a slow CaseWare Cloud never takes the last thread from
+    # /healthz and the reads.
+    DELIVERY_REQUEST_SLOTS = _int("DELIVERY_REQUEST_SLOTS", max(_int("GATEWAY_THREADS", 8) - 1, 1))
     # How often the in-process courier looks for due deliveries; 0 turns it off (then run
     # `flask --app app worker` elsewhere).
     DELIVERY_POLL_SECONDS = _float("DELIVERY_POLL_SECONDS", 1.0)

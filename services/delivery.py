@@ -10,17 +10,17 @@ Cloud's answer and our commit costs a repeat, never a duplicate.
 import json
 import logging
 import random
+import threading
 import time
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pybreaker import CircuitBreaker, CircuitBreakerError
-
 from adapters.caseware_cloud.errors import CwcRejected, CwcUnavailable
 from db.models import Delivery, LinkEvent, utcnow
 from domain import links as L
+from services.circuit import CircuitBreaker, CircuitOpen
 from services.delivery_operations import Nothing, prepare
 from services.refusals import explain_refusal
 
@@ -100,6 +100,9 @@ class DeliveryPolicy:
     # short at that time; its delivery stays pending and is repeated (each is safe to repeat).
     wait_seconds: float = 5.0
     poll_seconds: float = 0.05  # the longest pause between looks at a change in flight
+    # Requests of this process that may wait on CaseWare Cloud at once; the others answer 202
+    # at once, so a slow CaseWare Cloud cannot take every request thread.
+    request_slots: int = 7
     breaker_failures: int = 5
     breaker_reset_seconds: float = 30.0
 
@@ -111,6 +114,7 @@ def delivery_policy(config) -> DeliveryPolicy:
         backoff_base=float(config["DELIVERY_BACKOFF_BASE"]),
         backoff_cap=float(config["DELIVERY_BACKOFF_CAP"]),
         wait_seconds=float(config["DELIVERY_WAIT_SECONDS"]),
+        request_slots=int(config["DELIVERY_REQUEST_SLOTS"]),
         breaker_failures=int(config["CWC_BREAKER_FAILURES"]),
         breaker_reset_seconds=float(config["CWC_BREAKER_RESET_SECONDS"]),
     )
@@ -152,12 +156,12 @@ class Courier:
         self._sleep, self._rng = sleep, rng
         self._on_outcome = on_outcome  # for metrics
         self.owner = uuid.uuid4().hex
+        self._request_slots = threading.BoundedSemaphore(max(self.policy.request_slots, 1))
         # Refusals are answers, not failures: only passing trouble opens the circuit.
         self.breaker = CircuitBreaker(
             fail_max=self.policy.breaker_failures,
             reset_timeout=self.policy.breaker_reset_seconds,
-            exclude=[CwcRejected],
-            throw_new_error_on_trip=False,
+            exclude=(CwcRejected,),
         )
 
     # ----- the request's path ---------------------------------------------------------------
@@ -179,14 +183,22 @@ class Courier:
         """Deliver the key's queue up to `last_id` now, in order; stop at the first that waits,
         or when the request's time for it is up.
 
-        `claimed` is the change the request leased when it wrote it, if it could.
+        `claimed` is the change the request leased when it wrote it, if it could. When every
+        request slot is taken, nothing is sent now: the change stays queued, due at once (a
+        lease of our own is given back), and the request answers 202.
         """
+        if not self._request_slots.acquire(blocking=False):
+            log.warning("all %d request slots wait on CaseWare Cloud", self.policy.request_slots)
+            if claimed is not None:
+                self._release(claimed)
+            return
         deadline = time.monotonic() + self.policy.wait_seconds
         token = answer_by.set(deadline)
         try:
             self._deliver_until(deadline, key, last_id, request_id, claimed)
         finally:
             answer_by.reset(token)
+            self._request_slots.release()
 
     def _deliver_until(self, deadline: float, key: str, last_id: int, request_id, claimed) -> None:
         pause = self.policy.poll_seconds / 16
@@ -234,6 +246,14 @@ class Courier:
             uow.commit()
             return Claim(delivery.id, delivery.order_key, delivery.request_id, work)
 
+    def _release(self, claim: Claim) -> None:
+        """Give a lease back unused, so the background courier takes the change at once."""
+        with self._uow() as uow:
+            delivery = uow.deliveries.get(claim.delivery_id, for_update=True)
+            if delivery is not None and delivery.lease_owner == self.owner:
+                delivery.lease_owner = delivery.leased_until = None
+                uow.commit()
+
     def _still_pending(self, delivery_id: int) -> bool:
         with self._uow() as uow:
             delivery = uow.deliveries.get(delivery_id)
@@ -251,7 +271,7 @@ class Courier:
         token = sending_for.set(claim.request_id)
         try:
             remote_id = self.breaker.call(claim.work.run, self._cwc)
-        except CircuitBreakerError:
+        except CircuitOpen:
             # Not an attempt; come back when the circuit may let a probe through.
             paused = "CaseWare Cloud is paused after repeated failures"
             return Result(
@@ -261,6 +281,9 @@ class Courier:
             return Result(PENDING, str(exc), retry_after=exc.retry_after)
         except CwcRejected as exc:
             return Result(REFUSED, explain_refusal(exc))
+        except Exception as exc:  # a fault of ours must not leave the delivery leased, unrecorded
+            log.exception("delivery %s failed unexpectedly", claim.delivery_id)
+            return Result(PENDING, f"unexpected error in the gateway ({type(exc).__name__})")
         finally:
             sending_for.reset(token)
         return Result(DELIVERED, remote_id=remote_id)

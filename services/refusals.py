@@ -7,7 +7,8 @@ def explain_refusal(error: CwcRejected) -> str:
     """A sentence for last_error and for 422 upstream_rejected: the cause and the fix."""
     if isinstance(error, CwcEmailInUse):
         return (
-            "CaseWare Cloud already has another login with this e-mail address; "
+            "CaseWare Cloud already has another login with this e-mail address (or one it "
+            "takes for the same); the gateway never takes over another person's login: "
             "give the contact an address of its own."
         )
     if isinstance(error, CwcAmbiguous):

@@ -74,11 +74,23 @@ def simulator(tmp_path):
 
 
 @pytest.fixture
-def gateway(tmp_path, simulator):
-    """start() runs gunicorn on a migrated SQLite file; the same database survives restarts."""
+def database_url(tmp_path):
+    """The gateway's database: a SQLite file (a test module may override this fixture)."""
+    return f"sqlite:///{tmp_path / 'gateway.db'}"
+
+
+@pytest.fixture
+def gateway_env():
+    """Extra environment for gunicorn (a test module may override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def gateway(tmp_path, simulator, database_url, gateway_env):
+    """start() runs gunicorn on a migrated database; the same database survives restarts."""
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}",
+        "DATABASE_URL": database_url,
         "CWC_BASE_URL": simulator["api"],
         "CWC_CLIENT_ID": simulator["id"],
         "CWC_CLIENT_SECRET": simulator["secret"],
@@ -90,6 +102,7 @@ def gateway(tmp_path, simulator):
         "DELIVERY_LEASE_SECONDS": "2",
         "CWC_BREAKER_RESET_SECONDS": "0.5",
         "GATEWAY_WORKERS": "2",
+        **gateway_env,
     }
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
