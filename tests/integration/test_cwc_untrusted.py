@@ -84,13 +84,15 @@ def test_an_oversized_answer_is_cut_off_without_holding_it(sim, make_cwc, conten
     assert "larger than 1048576 bytes" in str(caught.value)
 
 
-def test_keep_alive_connections_are_reused(sim, cwc):
+def test_keep_alive_connections_are_reused_and_pages_are_of_50(sim, cwc):
     for number in range(8):
         cwc.find_entity(str(number))
 
     connections = {call["connection"] for call in sim.calls()}
     assert len(sim.calls()) == 9  # a token, then eight searches
     assert len(connections) == 1
+    searches = calls_to(sim, "GET", "/entities")
+    assert all("pageSize=50" in call["query"] for call in searches)  # as the public clients
 
 
 # Answers that are not what the contract says ---------------------------------------------
