@@ -66,6 +66,7 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
     )
     app.extensions["db_engine"] = engine
     app.extensions["uow_factory"] = unit_of_work_factory(engine)
+    app.extensions["reader_factory"] = unit_of_work_factory(engine, read_only=True)
 
     app.extensions["cwc"] = _caseware_cloud(app)
     app.extensions["cwc_probe"] = CaseWareCloudProbe(app.extensions["cwc"])

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from flask import current_app, g, request
 
-from api.context import uow
+from api.context import reader, uow
 from api.errors import problem
 from db.engine import again_if_stale
 from services import tokens
@@ -25,7 +25,7 @@ def authenticate():
         return _unauthorized("This route needs 'Authorization: Bearer <token>'.")
     touch = timedelta(seconds=current_app.config["TOKEN_TOUCH_SECONDS"])
     # The first database call of every request: it absorbs a database restart.
-    found = again_if_stale(lambda: tokens.authenticate(uow(), secret.strip(), touch))
+    found = again_if_stale(lambda: tokens.authenticate(reader(), uow(), secret.strip(), touch))
     if found is None:
         return _unauthorized("The token is unknown, revoked or expired.", "invalid_token")
     g.actor = found

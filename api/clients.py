@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from api.blueprint import protected_blueprint
-from api.context import ETAG_HEADER, actor, etag_header, if_match, page_of, uow, upstream
+from api.context import ETAG_HEADER, actor, etag_header, if_match, page_of, reader, uow, upstream
 from schemas.clients import (
     ClientCreateSchema,
     ClientFilterSchema,
@@ -27,7 +27,7 @@ class ClientsViews(MethodView):
     def get(self, args):
         """List clients. Right: clients:read."""
         page, page_size = args.pop("page"), args.pop("page_size")
-        items, total = clients.list_clients(uow(), actor(), args, page, page_size)
+        items, total = clients.list_clients(reader(), actor(), args, page, page_size)
         return page_of(items, total, {"page": page, "page_size": page_size})
 
     @blp.arguments(ClientCreateSchema)
@@ -46,7 +46,7 @@ class ClientByIdViews(MethodView):
     @blp.problems(401, 403, 404)
     def get(self, client_id):
         """Read a client. Right: clients:read."""
-        client = clients.get_client(uow(), actor(), client_id)
+        client = clients.get_client(reader(), actor(), client_id)
         return client, etag_header(client_etag(client))
 
     @blp.arguments(ClientUpdateSchema)

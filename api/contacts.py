@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from api.blueprint import protected_blueprint
-from api.context import ETAG_HEADER, actor, etag_header, if_match, page_of, uow, upstream
+from api.context import ETAG_HEADER, actor, etag_header, if_match, page_of, reader, uow, upstream
 from schemas.base import PageArgsSchema
 from schemas.contacts import (
     ContactCreateSchema,
@@ -25,7 +25,7 @@ class ClientContactsViews(MethodView):
     def get(self, args, client_id):
         """List a client's contacts. Right: clients:read."""
         items, total = contacts.list_contacts(
-            uow(), actor(), client_id, args["page"], args["page_size"]
+            reader(), actor(), client_id, args["page"], args["page_size"]
         )
         return page_of(items, total, args)
 
@@ -48,7 +48,7 @@ class ContactByIdViews(MethodView):
     @blp.problems(401, 403, 404)
     def get(self, contact_id):
         """Read a contact. Right: clients:read."""
-        contact = contacts.get_contact(uow(), actor(), contact_id)
+        contact = contacts.get_contact(reader(), actor(), contact_id)
         return contact, etag_header(contact_etag(contact))
 
     @blp.arguments(ContactUpdateSchema)

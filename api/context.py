@@ -16,6 +16,11 @@ def uow():
     return current_app.extensions["uow_factory"]()
 
 
+def reader():
+    """A fresh read-only unit of work: for views that only read (it waits for no writer)."""
+    return current_app.extensions["reader_factory"]()
+
+
 def upstream() -> Upstream:
     """CaseWare Cloud for this request, traced by its request id."""
     return Upstream(current_app.extensions["courier"], getattr(g, "request_id", None))

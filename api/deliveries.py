@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from api.blueprint import protected_blueprint
-from api.context import actor, page_of, uow
+from api.context import actor, page_of, reader, uow
 from schemas.deliveries import DeliveryFilterSchema, DeliveryPageSchema, DeliverySchema
 from services import deliveries
 
@@ -21,7 +21,7 @@ class DeliveriesViews(MethodView):
         """Pending and failed deliveries: attempts, next attempt, last error. Right: admin."""
         page, page_size = args["page"], args["page_size"]
         items, total = deliveries.list_deliveries(
-            uow(), actor(), args.get("state"), page, page_size
+            reader(), actor(), args.get("state"), page, page_size
         )
         return page_of(items, total, args)
 

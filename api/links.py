@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from api.blueprint import protected_blueprint
-from api.context import ETAG_HEADER, actor, etag_header, if_match, page_of, uow, upstream
+from api.context import ETAG_HEADER, actor, etag_header, if_match, page_of, reader, uow, upstream
 from schemas.base import PageArgsSchema
 from schemas.links import LINK_EXAMPLES, LinkHistoryPageSchema, LinksPatchSchema, LinksSchema
 from services import links
@@ -37,7 +37,7 @@ class ClientLinksViews(MethodView):
     @blp.problems(401, 403, 404)
     def get(self, client_id):
         """A client's link, with eligibility. Right: links:read."""
-        view, tag = links.get_link(uow(), actor(), "client", client_id)
+        view, tag = links.get_link(reader(), actor(), "client", client_id)
         return view, etag_header(tag)
 
     @blp.arguments(LinksPatchSchema)
@@ -61,7 +61,7 @@ class ContactLinksViews(MethodView):
     @blp.problems(401, 403, 404)
     def get(self, contact_id):
         """A contact's link, with eligibility. Right: links:read."""
-        view, tag = links.get_link(uow(), actor(), "contact", contact_id)
+        view, tag = links.get_link(reader(), actor(), "contact", contact_id)
         return view, etag_header(tag)
 
     @blp.arguments(LinksPatchSchema)
@@ -86,7 +86,7 @@ class ClientLinkHistoryView(MethodView):
     @blp.problems(401, 403, 404)
     def get(self, args, client_id):
         """A client's link history, newest first. Right: links:read."""
-        items, total = links.history(uow(), actor(), "client", client_id, **args)
+        items, total = links.history(reader(), actor(), "client", client_id, **args)
         return page_of(items, total, args)
 
 
@@ -97,5 +97,5 @@ class ContactLinkHistoryView(MethodView):
     @blp.problems(401, 403, 404)
     def get(self, args, contact_id):
         """A contact's link history, newest first. Right: links:read."""
-        items, total = links.history(uow(), actor(), "contact", contact_id, **args)
+        items, total = links.history(reader(), actor(), "contact", contact_id, **args)
         return page_of(items, total, args)

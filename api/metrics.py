@@ -18,7 +18,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
-from api.context import uow
+from api.context import reader
 from services import operations
 
 
@@ -79,7 +79,7 @@ def _backlog() -> bytes:
 
     Alert on the oldest pending change's age (CaseWare Cloud away too long) and on failed
     deliveries (refused: a person must fix the data, then retry)."""
-    backlog = operations.delivery_backlog(uow())
+    backlog = operations.delivery_backlog(reader())
     if backlog is None:
         return b""
     gauges = [

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from api.blueprint import Blueprint
-from api.context import uow
+from api.context import reader
 from services import operations
 
 blp = Blueprint("operations", __name__, description="Health and readiness, for load balancers.")
@@ -37,5 +37,5 @@ class ReadinessView(MethodView):
     @blp.alt_response(503, schema=ReadinessSchema, description="The database does not answer")
     def get(self):
         """Ready while the database answers; CaseWare Cloud is reported, never fatal alone."""
-        ready, body = operations.readiness(uow(), current_app.extensions["cwc_probe"])
+        ready, body = operations.readiness(reader(), current_app.extensions["cwc_probe"])
         return body, 200 if ready else 503

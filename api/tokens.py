@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from api.blueprint import protected_blueprint
-from api.context import actor, page_of, uow
+from api.context import actor, page_of, reader, uow
 from schemas.base import PageArgsSchema
 from schemas.tokens import NewTokenSchema, TokenCreateSchema, TokenPageSchema
 from services import tokens
@@ -20,7 +20,7 @@ class TokensViews(MethodView):
     @blp.problems(401, 403)
     def get(self, args):
         """List tokens, never their secrets. Right: admin."""
-        items, total = tokens.list_tokens(uow(), actor(), args["page"], args["page_size"])
+        items, total = tokens.list_tokens(reader(), actor(), args["page"], args["page_size"])
         return page_of(items, total, args)
 
     @blp.arguments(TokenCreateSchema)

@@ -10,6 +10,8 @@ from sqlalchemy.pool import StaticPool
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# The execution option of a reader's connections (db.uow.unit_of_work_factory(read_only=True)).
+READ_ONLY = "gateway_read_only"
 
 
 def make_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
@@ -41,7 +43,12 @@ def make_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
     def _begin(conn):
         # IMMEDIATE takes the write lock at the start: two writers queue instead of one of
         # them failing on upgrade from a read lock, which is SQLite's lost-update guard.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader (READ_ONLY) begins deferred: under WAL it waits for no one, and no one
+        # waits for it.
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

@@ -1,7 +1,9 @@
 """The unit of work: one transaction, its repositories, and commit or rollback."""
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from db.engine import READ_ONLY
 
 from db.repositories import (
     ClientRepository,
@@ -57,7 +59,18 @@ class UnitOfWork:
         self.links.locks_released()
 
 
-def unit_of_work_factory(engine):
-    """A callable that makes a fresh UnitOfWork for each use."""
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
+def unit_of_work_factory(engine, *, read_only: bool = False):
+    """A callable that makes a fresh UnitOfWork for each use.
+
+    A read-only one begins its transactions without the write lock (SQLite) and refuses to
+    write, so that readers never queue behind writers or each other."""
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    factory = sessionmaker(bind=bind, expire_on_commit=False)
+    if read_only:
+        event.listen(factory, "before_flush", _refuse_writes)
     return lambda: UnitOfWork(factory)
+
+
+def _refuse_writes(session, _context, _instances) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a read-only unit of work cannot write")

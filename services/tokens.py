@@ -45,23 +45,30 @@ def create_token(
     return token, secret
 
 
-def authenticate(uow, secret: str, touch_after: timedelta) -> Actor | None:
-    """The actor behind `secret`, or None when it is unknown, revoked or expired."""
+def authenticate(reader, writer, secret: str, touch_after: timedelta) -> Actor | None:
+    """The actor behind `secret`, or None when it is unknown, revoked or expired.
+
+    Read with `reader` (a read-only unit of work, which waits for no writer); last_used_at is
+    written with `writer` at most once per `touch_after`, so that a request stays a read."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     presented = _hash(secret)
-    with uow:
-        token = uow.tokens.by_hash(presented)
+    now = utcnow()
+    with reader:
+        token = reader.tokens.by_hash(presented)
         if token is None or not hmac.compare_digest(token.token_hash, presented):
             return None
-        now = utcnow()
         if token.expires_at is not None and token.expires_at <= now:
             return None
-        # Written at most once per `touch_after`, so that reads stay reads.
-        if token.last_used_at is None or now - token.last_used_at >= touch_after:
-            token.last_used_at = now
-            uow.commit()
-        return Actor(token.name, frozenset(token.rights_list))
+        due = token.last_used_at is None or now - token.last_used_at >= touch_after
+        token_id, actor = token.id, Actor(token.name, frozenset(token.rights_list))
+    if due:
+        with writer:
+            token = writer.tokens.get(token_id)
+            if token is not None:  # revoked meanwhile: nothing to note
+                token.last_used_at = now
+                writer.commit()
+    return actor
 
 
 def list_tokens(uow, actor: Actor, page: int = 1, page_size: int = 100):
