@@ -150,6 +150,9 @@ class Link(Base):
     record_id: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     remote_id: Mapped[str | None] = mapped_column(String(64))
+    # A client's: the CWGuid of its entity's Business address, once learnt, so that an address
+    # change is one PATCH instead of a read of the entity's addresses first.
+    remote_address_id: Mapped[str | None] = mapped_column(String(64))
     sync_state: Mapped[str] = mapped_column(String(16), default="off")
     last_synced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)

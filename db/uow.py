@@ -4,7 +4,6 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import READ_ONLY
-
 from db.repositories import (
     ClientRepository,
     ContactRepository,

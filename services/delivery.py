@@ -125,6 +125,7 @@ class Result:
     outcome: str
     message: str | None = None
     remote_id: str | None = None
+    remote_address_id: str | None = None
     retry_after: float | None = None
     counted: bool = True  # False when the breaker kept us from trying at all
 
@@ -270,7 +271,7 @@ class Courier:
             return Result(DELIVERED, claim.work.reason)
         token = sending_for.set(claim.request_id)
         try:
-            remote_id = self.breaker.call(claim.work.run, self._cwc)
+            learnt = self.breaker.call(claim.work.run, self._cwc)
         except CircuitOpen:
             # Not an attempt; come back when the circuit may let a probe through.
             paused = "CaseWare Cloud is paused after repeated failures"
@@ -286,7 +287,7 @@ class Courier:
             return Result(PENDING, f"unexpected error in the gateway ({type(exc).__name__})")
         finally:
             sending_for.reset(token)
-        return Result(DELIVERED, remote_id=remote_id)
+        return Result(DELIVERED, **{claim.work.learns: learnt})
 
     def _settle(self, claim: Claim, result: Result, *, in_request: bool) -> None:
         with self._uow() as uow:
@@ -318,7 +319,11 @@ class Courier:
         if link is None:
             return
         if result.remote_id:
+            if result.remote_id != link.remote_id:
+                link.remote_address_id = None  # another entity: its address is not known yet
             link.remote_id = result.remote_id
+        if result.remote_address_id:
+            link.remote_address_id = result.remote_address_id
         if result.outcome == REFUSED:
             link.sync_state, link.last_error = L.FAILED, result.message
         elif result.outcome == PENDING or uow.deliveries.pending_for_record(

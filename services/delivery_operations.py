@@ -25,9 +25,11 @@ OPERATIONS = (
 
 @dataclass(frozen=True)
 class Work:
-    """A call to make; returns the CaseWare Cloud id it established, if any."""
+    """A call to make; returns the CaseWare Cloud id it established, if any: the record's own
+    (`remote_id`), or for a client's data change its entity's Business address."""
 
     run: Callable[[object], str | None]
+    learns: str = "remote_id"  # or "remote_address_id"
 
 
 @dataclass(frozen=True)
@@ -51,13 +53,15 @@ def _remote(uow, record_type: str, record_id: int) -> str | None:
 
 def prepare(uow, delivery, payload: dict) -> Work | Nothing:
     """The work for one delivery, read inside the claiming transaction."""
-    entity = _remote(uow, "client", payload["client_id"])
+    client_link = uow.links.for_record("client", payload["client_id"])
+    entity = client_link.remote_id if client_link else None
     if delivery.record_type == "client":
-        return _client_work(uow, delivery, payload, entity)
+        address = client_link.remote_address_id if client_link else None
+        return _client_work(uow, delivery, payload, entity, address)
     return _contact_work(uow, delivery, payload, entity)
 
 
-def _client_work(uow, delivery, payload, entity) -> Work | Nothing:
+def _client_work(uow, delivery, payload, entity, address) -> Work | Nothing:
     if delivery.operation == UNLINK_CLIENT:
         if entity is None:
             return Nothing("the client never reached CaseWare Cloud")
@@ -69,7 +73,10 @@ def _client_work(uow, delivery, payload, entity) -> Work | Nothing:
     if delivery.operation == LINK_CLIENT or entity is None:
         return Work(lambda cwc: cwc.ensure_entity(values, known_guid=entity))
     changes = {name: values[name] for name in payload["fields"]}
-    return Work(lambda cwc: cwc.update_entity(entity, changes))
+    return Work(
+        lambda cwc: cwc.update_entity(entity, changes, address_guid=address),
+        learns="remote_address_id",
+    )
 
 
 def _contact_work(uow, delivery, payload, entity) -> Work | Nothing:

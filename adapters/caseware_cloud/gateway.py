@@ -103,14 +103,28 @@ class CaseWareCloud:
         self._put_address(entity, client, current=_LOOK_UP if adopted else None)
         return entity["CWGuid"]
 
-    def update_entity(self, guid: str, changes: Record) -> None:
-        """Send only the changed fields to the entity and/or its Business address."""
+    def update_entity(
+        self, guid: str, changes: Record, address_guid: str | None = None
+    ) -> str | None:
+        """Send only the changed fields to the entity and/or its Business address.
+
+        With the address's CWGuid known, an address change is one PATCH; without it, or when
+        that address is gone, the entity's addresses are read first. Returns the address's
+        CWGuid when the change touched it and it is known, for the caller to remember."""
         body = self.maps.to_cwc("entity", changes)
         if body:
             # Type must be sent; a linked client's entity is active (the coupling is one-way).
             self._patch_entity(guid, body, self._values["active_type"])
-        if self.maps.touches("address", changes):
-            self._put_address({"CWGuid": guid}, changes, current=_LOOK_UP)
+        if not self.maps.touches("address", changes):
+            return None
+        if address_guid:
+            try:
+                path = f"entities/addresses/{_seg(address_guid)}"
+                self.http.request("PATCH", path, json=self.maps.to_cwc("address", changes))
+                return address_guid
+            except CwcNotFound:
+                log.info("address %s of entity %s is gone; looking it up", address_guid, guid)
+        return self._put_address({"CWGuid": guid}, changes, current=_LOOK_UP)
 
     def set_entity_inactive(self, guid: str) -> None:
         """Set the entity inactive (it keeps its files); one shown gone counts as done."""
@@ -211,8 +225,9 @@ class CaseWareCloud:
                 return address
         return None
 
-    def _put_address(self, entity: Record, client: Record, *, current: Any) -> None:
-        """Patch the entity's Business address to hold these fields, or create it."""
+    def _put_address(self, entity: Record, client: Record, *, current: Any) -> str | None:
+        """Patch the entity's Business address to hold these fields, or create it; returns
+        the address's CWGuid when known (an address POST answers only an integer Id)."""
         guid = entity["CWGuid"]
         if current is _LOOK_UP:
             current = self._business_address(guid)
@@ -222,7 +237,7 @@ class CaseWareCloud:
             if changed:  # address PATCH bodies may be partial
                 path = f"entities/addresses/{_seg(current['CWGuid'])}"
                 self.http.request("PATCH", path, json=changed)
-            return
+            return current["CWGuid"]
         if entity.get("Id") is None:  # an address POST needs the owner's integer Id
             path = f"entities/{_seg(guid)}"
             entity = expect_object(self.http.request("GET", path), "entity", path)
@@ -240,6 +255,7 @@ class CaseWareCloud:
             if not error.maybe_performed or self._business_address(guid) is None:
                 raise
             log.warning("address create for entity %s had happened; not repeating it", guid)
+        return None
 
     # Users ---------------------------------------------------------------------------
 
