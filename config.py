@@ -42,6 +42,8 @@ class Config:
     # than GATEWAY_THREADS, so that a slow CaseWare Cloud never takes the last thread from
     # /healthz and the reads.
     DELIVERY_REQUEST_SLOTS = _int("DELIVERY_REQUEST_SLOTS", max(_int("GATEWAY_THREADS", 8) - 1, 1))
+    # How long a request waits for one of those slots before it answers 202 (seconds).
+    DELIVERY_SLOT_WAIT_SECONDS = _float("DELIVERY_SLOT_WAIT_SECONDS", 0.1)
     # How often the in-process courier looks for due deliveries; 0 turns it off (then run
     # `flask --app app worker` elsewhere).
     DELIVERY_POLL_SECONDS = _float("DELIVERY_POLL_SECONDS", 1.0)

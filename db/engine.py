@@ -4,9 +4,11 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
+
+from db.sqlite_writers import WriterLockedConnection, connection_class
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -22,9 +24,12 @@ def make_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
         return create_engine(url, pool_size=10, max_overflow=10)
 
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
+    connect_args = {"check_same_thread": False, "timeout": sqlite_busy_timeout}
+    if not in_memory:
+        connect_args["factory"] = connection_class(make_url(url).database)
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": sqlite_busy_timeout},
+        connect_args=connect_args,
         # One shared connection keeps an in-memory database alive across sessions.
         poolclass=StaticPool if in_memory else None,
     )
@@ -47,8 +52,16 @@ def make_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
         # waits for it.
         if conn.get_execution_options().get(READ_ONLY):
             conn.exec_driver_sql("BEGIN")
-        else:
+            return
+        dbapi_conn = conn.connection.dbapi_connection
+        if isinstance(dbapi_conn, WriterLockedConnection):
+            dbapi_conn.begin_write()  # queue here, woken at once, not in SQLite's busy handler
+        try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if isinstance(dbapi_conn, WriterLockedConnection):
+                dbapi_conn.let_go()
+            raise
 
     return engine
 

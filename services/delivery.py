@@ -103,6 +103,10 @@ class DeliveryPolicy:
     # Requests of this process that may wait on CaseWare Cloud at once; the others answer 202
     # at once, so a slow CaseWare Cloud cannot take every request thread.
     request_slots: int = 7
+    # How long a request waits for a slot when all are taken: with CaseWare Cloud answering,
+    # one frees within a call's time; when it does not, the wait is short enough to keep
+    # /healthz quick on the thread left free.
+    slot_wait_seconds: float = 0.1
     breaker_failures: int = 5
     breaker_reset_seconds: float = 30.0
 
@@ -115,6 +119,7 @@ def delivery_policy(config) -> DeliveryPolicy:
         backoff_cap=float(config["DELIVERY_BACKOFF_CAP"]),
         wait_seconds=float(config["DELIVERY_WAIT_SECONDS"]),
         request_slots=int(config["DELIVERY_REQUEST_SLOTS"]),
+        slot_wait_seconds=float(config["DELIVERY_SLOT_WAIT_SECONDS"]),
         breaker_failures=int(config["CWC_BREAKER_FAILURES"]),
         breaker_reset_seconds=float(config["CWC_BREAKER_RESET_SECONDS"]),
     )
@@ -188,7 +193,7 @@ class Courier:
         request slot is taken, nothing is sent now: the change stays queued, due at once (a
         lease of our own is given back), and the request answers 202.
         """
-        if not self._request_slots.acquire(blocking=False):
+        if not self._request_slots.acquire(timeout=self.policy.slot_wait_seconds):
             log.warning("all %d request slots wait on CaseWare Cloud", self.policy.request_slots)
             if claimed is not None:
                 self._release(claimed)
