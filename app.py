@@ -12,9 +12,10 @@ from adapters.caseware_cloud.unconfigured import UnconfiguredCaseWareCloud
 from api.metrics import GatewayMetrics
 from api.request_id import RequestIdFilter, current_request_id
 from config import Config
+from db.changes import DatabaseChanges
 from db.engine import make_engine
 from db.uow import unit_of_work_factory
-from services import idempotency
+from services import idempotency, tokens
 from services.delivery import Courier, answer_by, delivery_policy, sending_for
 from services.operations import CaseWareCloudProbe
 from services.worker import BackgroundCourier
@@ -67,6 +68,8 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
     app.extensions["db_engine"] = engine
     app.extensions["uow_factory"] = unit_of_work_factory(engine)
     app.extensions["reader_factory"] = unit_of_work_factory(engine, read_only=True)
+    app.extensions["db_changes"] = changes = DatabaseChanges(app.config["DATABASE_URL"])
+    app.extensions["known_tokens"] = tokens.KnownTokens(changes.version)
 
     app.extensions["cwc"] = _caseware_cloud(app)
     app.extensions["cwc_probe"] = CaseWareCloudProbe(app.extensions["cwc"])

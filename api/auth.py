@@ -25,7 +25,10 @@ def authenticate():
         return _unauthorized("This route needs 'Authorization: Bearer <token>'.")
     touch = timedelta(seconds=current_app.config["TOKEN_TOUCH_SECONDS"])
     # The first database call of every request: it absorbs a database restart.
-    found = again_if_stale(lambda: tokens.authenticate(reader(), uow(), secret.strip(), touch))
+    known = current_app.extensions["known_tokens"]
+    found = again_if_stale(
+        lambda: tokens.authenticate(reader(), uow(), secret.strip(), touch, known)
+    )
     if found is None:
         return _unauthorized("The token is unknown, revoked or expired.", "invalid_token")
     g.actor = found

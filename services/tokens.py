@@ -4,6 +4,8 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from db.models import Token, utcnow
@@ -45,15 +47,61 @@ def create_token(
     return token, secret
 
 
-def authenticate(reader, writer, secret: str, touch_after: timedelta) -> Actor | None:
+@dataclass(frozen=True)
+class _Known:
+    """A token as read, and the database version it was read at."""
+
+    actor: Actor
+    expires_at: datetime | None
+    touch_at: datetime  # when last_used_at is due to be written
+    version: int
+
+
+class KnownTokens:
+    """Tokens this process has checked, trusted only while the database is unchanged since.
+
+    `version` is a callable answering a value that changes with every commit to the database
+    (db.changes.DatabaseChanges), or None when there is no such proof: then every request
+    reads its token. A revocation is a commit, so it holds from the next request everywhere."""
+
+    MAX_ENTRIES = 1000
+
+    def __init__(self, version: Callable[[], int | None]) -> None:
+        self._version = version
+        self._known: dict[str, _Known] = {}
+
+    def version(self) -> int | None:
+        return self._version()
+
+    def get(self, token_hash: str, version: int | None, now: datetime) -> Actor | None:
+        known = self._known.get(token_hash)
+        if known is None or version is None or known.version != version:
+            return None
+        if known.expires_at is not None and known.expires_at <= now:
+            return None
+        return known.actor if now < known.touch_at else None
+
+    def put(self, token_hash: str, known: _Known) -> None:
+        if len(self._known) >= self.MAX_ENTRIES:
+            self._known.clear()
+        self._known[token_hash] = known
+
+
+def authenticate(
+    reader, writer, secret: str, touch_after: timedelta, known: KnownTokens | None = None
+) -> Actor | None:
     """The actor behind `secret`, or None when it is unknown, revoked or expired.
 
-    Read with `reader` (a read-only unit of work, which waits for no writer); last_used_at is
-    written with `writer` at most once per `touch_after`, so that a request stays a read."""
+    Read with `reader` (a read-only unit of work, which waits for no writer), unless `known`
+    proves the token unchanged since this process last read it; last_used_at is written with
+    `writer` at most once per `touch_after`, so that a request stays a read."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     presented = _hash(secret)
     now = utcnow()
+    version = known.version() if known else None  # before reading: a later commit shows
+    if known is not None and (actor := known.get(presented, version, now)) is not None:
+        return actor
     with reader:
         token = reader.tokens.by_hash(presented)
         if token is None or not hmac.compare_digest(token.token_hash, presented):
@@ -62,6 +110,10 @@ def authenticate(reader, writer, secret: str, touch_after: timedelta) -> Actor |
             return None
         due = token.last_used_at is None or now - token.last_used_at >= touch_after
         token_id, actor = token.id, Actor(token.name, frozenset(token.rights_list))
+        touch_at = now if due else token.last_used_at + touch_after
+        expires_at = token.expires_at
+    if known is not None and version is not None and not due:
+        known.put(presented, _Known(actor, expires_at, touch_at, version))
     if due:
         with writer:
             token = writer.tokens.get(token_id)

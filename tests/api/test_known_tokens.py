@@ -1,0 +1,72 @@
+"""A worker trusts a token it has checked only while the database is unchanged since: a
+revocation, from this worker or any other, is refused from the next request."""
+
+import pytest
+from sqlalchemy import create_engine, event, text
+
+from app import create_app
+from config import TestConfig
+from domain.rights import ALL_RIGHTS
+from services import tokens
+from services.tokens import OPERATOR
+
+
+@pytest.fixture
+def gateway(app):
+    """A second app on the same database, touching last_used_at once a minute as in production."""
+
+    class Config(TestConfig):
+        DATABASE_URL = app.config["DATABASE_URL"]
+        TOKEN_TOUCH_SECONDS = 60
+        CWC_BASE_URL = app.config["CWC_BASE_URL"]
+        CWC_CLIENT_ID = app.config["CWC_CLIENT_ID"]
+        CWC_CLIENT_SECRET = app.config["CWC_CLIENT_SECRET"]
+
+    gateway = create_app(Config)
+    yield gateway
+    gateway.extensions["cwc"].close()
+    gateway.extensions["db_changes"].close()
+    gateway.extensions["db_engine"].dispose()
+
+
+def token_reads(engine) -> list[str]:
+    seen = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _seen(_conn, _cursor, statement, *_args):
+        if "FROM tokens" in statement:
+            seen.append(statement)
+
+    return seen
+
+
+def test_a_checked_token_is_not_read_again_while_nothing_changed_on_sqlite(gateway, backend):
+    _token, secret = tokens.create_token(
+        gateway.extensions["uow_factory"](), OPERATOR, "reader", list(ALL_RIGHTS)
+    )
+    http, headers = gateway.test_client(), {"Authorization": f"Bearer {secret}"}
+    for _ in range(2):  # the first request also notes last_used_at: a change
+        assert http.get("/v1/clients", headers=headers).status_code == 200
+    reads = token_reads(gateway.extensions["db_engine"])
+
+    for _ in range(3):
+        assert http.get("/v1/clients", headers=headers).status_code == 200
+
+    # SQLite proves "unchanged" with data_version; PostgreSQL has no such proof yet.
+    assert len(reads) == (0 if backend == "sqlite" else 3)
+
+
+def test_a_revocation_by_another_worker_holds_from_the_next_request(gateway, problem):
+    _token, secret = tokens.create_token(
+        gateway.extensions["uow_factory"](), OPERATOR, "leaving", list(ALL_RIGHTS)
+    )
+    http, headers = gateway.test_client(), {"Authorization": f"Bearer {secret}"}
+    assert http.get("/v1/clients", headers=headers).status_code == 200
+    assert http.get("/v1/clients", headers=headers).status_code == 200
+
+    other_worker = create_engine(gateway.config["DATABASE_URL"])
+    with other_worker.begin() as conn:
+        conn.execute(text("DELETE FROM tokens WHERE name = 'leaving'"))
+    other_worker.dispose()
+
+    problem(http.get("/v1/clients", headers=headers), 401, "unauthorized")
