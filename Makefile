@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+PG_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: run test lint openapi bench clean
 
@@ -34,9 +35,10 @@ lint: $(VENV)/.dev
 openapi: $(VENV)/.runtime
 	$(BIN)/flask --app app openapi write --format=json openapi/v1.json
 
-## bench: latency through gunicorn, then the randomized soak at a larger size (see bench/)
+## bench: the benchmark suite on SQLite and PostgreSQL (bench/suite.py), then the larger soak;
+## `make bench ARGS=--quick` for a smoke run, ARGS=--strict to fail when a target fails
 bench: $(VENV)/.dev
-	$(BIN)/python -m bench.latency --requests 300 --concurrency 4
+	PG_BENCH_URL="$(PG_BENCH_URL)" $(BIN)/python -m bench.suite --db both $(ARGS)
 	$(BIN)/python -m bench.soak --steps 1000 --seeds 1,2,3
 
 clean:
