@@ -85,7 +85,12 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
     # builds the app must not start delivering.
     poll = app.config["DELIVERY_POLL_SECONDS"]
     app.extensions["background_courier"] = (
-        BackgroundCourier(courier, poll, housekeeping=_forget_expired_keys(app))
+        BackgroundCourier(
+            courier,
+            poll,
+            housekeeping=_forget_expired_keys(app),
+            threads=app.config["DELIVERY_COURIER_THREADS"],
+        )
         if poll > 0
         else None
     )

@@ -178,11 +178,12 @@ def worker(interval):
         current_app.extensions["courier"],
         interval,
         housekeeping=lambda: idempotency.purge_expired(_uow(), _idempotency_ttl()),
+        threads=current_app.config["DELIVERY_COURIER_THREADS"],
     )
     signal.signal(signal.SIGTERM, lambda *_: background.stop(timeout=0))
     click.echo("delivering queued changes; Ctrl-C stops")
     with contextlib.suppress(KeyboardInterrupt):
-        background.run()
+        background.run_until_stopped()
 
 
 def _idempotency_ttl() -> timedelta:

@@ -47,6 +47,8 @@ class Config:
     # How often the in-process courier looks for due deliveries; 0 turns it off (then run
     # `flask --app app worker` elsewhere).
     DELIVERY_POLL_SECONDS = _float("DELIVERY_POLL_SECONDS", 1.0)
+    # Courier threads per process: each delivers for another client at the same time.
+    DELIVERY_COURIER_THREADS = _int("DELIVERY_COURIER_THREADS", 4)
     # The circuit breaker: after this many passing failures in a row, CaseWare Cloud is left
     # alone this long (changes queue at once), then probed.
     CWC_BREAKER_FAILURES = _int("CWC_BREAKER_FAILURES", 5)

@@ -96,7 +96,7 @@ def start_simulator(tmp: Path) -> Simulator:
     port, client_id, secret = free_port(), "bench", secrets.token_hex(16)
     args = [sys.executable, "-m", "adapters.caseware_cloud.simulator", "--port", str(port),
             "--client-id", client_id, "--client-secret", secret,
-            "--rate-capacity", UNLIMITED, "--rate-refill", UNLIMITED]  # fmt: skip
+            "--rate-capacity", UNLIMITED, "--rate-refill", UNLIMITED, "--quiet"]  # fmt: skip
     process = Process(args, dict(os.environ), tmp / "simulator.log")
     base = f"http://127.0.0.1:{port}"
     wait_until(lambda: requests.get(f"{base}/_sim/state", timeout=1).ok, 20, "the simulator")

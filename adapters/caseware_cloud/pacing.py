@@ -5,7 +5,10 @@ The API gateway in front of CWC is a token bucket that answers a bare 429 with
 costs), `x-ratelimit-burst-capacity` and `x-ratelimit-remaining`, and often no Retry-After.
 Retrying at once only spends the next token on another 429. So after a 429 every thread of
 the process (requests and courier alike) takes its turn from one schedule, spaced a little
-wider than the replenish rate, until the bucket shows it has refilled.
+wider than the replenish rate, until the bucket shows it is full again. Other processes share
+the bucket: a 429 while pacing spaces the turns wider, and `x-ratelimit-remaining` showing
+tokens to spare closes them up again (never faster than the replenish rate), so that all of
+them together settle near the limit.
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ from dataclasses import dataclass
 
 # Pace a little slower than the bucket refills, so that calls from elsewhere leave room.
 HEADROOM = 1.05
+# Another 429 while pacing spreads the turns; an answer that shows tokens to spare closes them
+# up again (never faster than the replenish rate).
+SPREAD, CLOSE = 1.25, 0.97
+MAX_SLOWDOWN = 16.0  # the widest spacing, in turns of the replenish rate
 MIN_RATE = 0.01  # calls a second: a replenish rate below this is not believed
 MAX_RATE = 10_000.0
 
@@ -65,6 +72,7 @@ class RatePacer:
         self._rng = rng
         self._lock = threading.Lock()
         self._interval = 0.0  # seconds between calls while pacing; 0: not pacing
+        self._refill = 0.0  # seconds the bucket takes to refill one call's tokens
         self._next_at = 0.0
 
     @property
@@ -95,18 +103,27 @@ class RatePacer:
             return False
         refill = bucket.requested_tokens / bucket.replenish_rate
         with self._lock:
-            self._interval = refill * HEADROOM
+            self._refill = refill
+            # A 429 while pacing: others share the bucket; leave them more room.
+            self._interval = max(refill * HEADROOM, self._interval * SPREAD)
+            self._interval = min(self._interval, refill * MAX_SLOWDOWN)
             first = self._clock() + refill * (1 + self._rng() / 2)
             self._next_at = max(self._next_at, first)
         return True
 
     def answered(self, headers: Mapping[str, str]) -> None:
-        """After a successful call: stop pacing once the bucket is half full again."""
+        """After a successful call: follow the bucket's level; stop pacing once it is full
+        again (nobody is drawing on it)."""
         if not self._interval:
             return
         bucket = BucketHeaders.parse(headers)
-        if bucket.remaining is None or not bucket.burst_capacity:
+        if bucket.remaining is None:
             return
-        if bucket.remaining >= bucket.burst_capacity / 2:
-            with self._lock:
+        with self._lock:
+            full = bucket.burst_capacity and (
+                bucket.remaining >= bucket.burst_capacity - bucket.requested_tokens
+            )
+            if full:
                 self._interval = 0.0
+            elif bucket.remaining >= 1:  # a token to spare: the others leave room
+                self._interval = max(self._interval * CLOSE, self._refill * HEADROOM)

@@ -146,15 +146,38 @@ def test_after_a_bare_429_calls_take_turns_at_the_replenish_rate():
     assert all(0.25 <= gap <= 0.27 for gap in gaps), gaps
 
 
-def test_pacing_ends_once_the_bucket_is_half_full_again():
+def test_pacing_ends_once_the_bucket_is_full_again():
     clock = Clock()
     pacer = RatePacer(clock=clock, rng=lambda: 0.0)
     pacer.limited({"x-ratelimit-replenish-rate": "10"})
     assert pacer.pacing
-    pacer.answered({"x-ratelimit-burst-capacity": "20", "x-ratelimit-remaining": "3"})
-    assert pacer.pacing
     pacer.answered({"x-ratelimit-burst-capacity": "20", "x-ratelimit-remaining": "10"})
+    assert pacer.pacing
+    pacer.answered({"x-ratelimit-burst-capacity": "20", "x-ratelimit-remaining": "19"})
     assert not pacer.pacing and pacer.turn() == 0.0
+
+
+def test_turns_spread_after_another_429_and_close_up_when_the_bucket_keeps_tokens():
+    clock = Clock()
+    pacer = RatePacer(clock=clock, rng=lambda: 0.0)
+    limited = {"x-ratelimit-replenish-rate": "10", "x-ratelimit-burst-capacity": "20"}
+    pacer.limited(limited)
+
+    def gap():
+        first, second = pacer.turn(), pacer.turn()
+        clock.now += 10  # let the schedule run out before the next look
+        return second - first
+
+    paced = gap()
+    pacer.answered({**limited, "x-ratelimit-remaining": "0"})  # our own pace: no change
+    assert gap() == pytest.approx(paced)
+    pacer.limited(limited)  # a 429 while pacing: another process draws on the bucket too
+    wider = gap()
+    assert wider > paced
+    for _ in range(50):
+        pacer.answered({**limited, "x-ratelimit-remaining": "8"})
+    # Closer again, but never faster than our own pace at the replenish rate.
+    assert gap() == pytest.approx(paced)
 
 
 def test_a_429_without_bucket_headers_does_not_start_pacing():

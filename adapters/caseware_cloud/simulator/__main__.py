@@ -23,6 +23,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--token-ttl", type=float, default=1800, help="token life in seconds")
     parser.add_argument("--rate-capacity", type=int, default=1000)
     parser.add_argument("--rate-refill", type=float, default=200, help="tokens per second")
+    parser.add_argument(
+        "--quiet", action="store_true", help="do not log each request (for benchmarks)"
+    )
     return parser.parse_args(argv)
 
 
@@ -37,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
         port=args.port,
         firm=args.firm,
-        log_requests=True,
+        log_requests=not args.quiet,
         token_ttl=args.token_ttl,
         rate_capacity=args.rate_capacity,
         rate_refill_per_second=args.rate_refill,
