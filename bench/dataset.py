@@ -184,5 +184,10 @@ def load(database_url: str, sim: SimControl, clients: int, seed: int = 9) -> Dat
                         f"(SELECT max(id) FROM {table}))"
                     )
                 )
+    # A database in service has planner statistics (autovacuum, or an operator's ANALYZE);
+    # a bulk load has none until autovacuum comes by, and plans for empty tables meanwhile.
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE"))
+        conn.commit()
     engine.dispose()
     return data

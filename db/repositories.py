@@ -1,4 +1,5 @@
-"""Repositories: the only place that writes SQL for a table."""
+"""Repositories: the only place that runs SQL for a table (the hot read path's statements are
+built once in db/link_views.py)."""
 
 import hashlib
 from datetime import datetime
@@ -6,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, exists, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
+from db.link_views import CLIENT_LINK, CONTACT_LINK, TOKEN_BY_HASH
 from db.models import Client, Contact, Delivery, IdempotencyRecord, Link, LinkEvent, Token
 from domain.emails import login_key
 
@@ -81,10 +83,9 @@ class TokenRepository(_Repository):
     def by_name(self, name: str) -> Token | None:
         return self.session.scalars(select(Token).where(Token.name == name)).one_or_none()
 
-    def by_hash(self, token_hash: str) -> Token | None:
-        return self.session.scalars(
-            select(Token).where(Token.token_hash == token_hash)
-        ).one_or_none()
+    def by_hash(self, token_hash: str):
+        """The token's row (id, name, token_hash, rights, expires_at, last_used_at), or None."""
+        return self.session.execute(TOKEN_BY_HASH, {"token_hash": token_hash}).one_or_none()
 
     def page_by_name(self, page: int, page_size: int):
         stmt = select(Token).order_by(Token.name)
@@ -120,6 +121,16 @@ class LinkRepository(_Repository):
         # Links this transaction has locked cannot change under it (and are never deleted):
         # asking again, as the delivery's preparation does, needs no second query.
         self._locked: dict[tuple[str, int], Link] = {}
+
+    def client_view(self, client_id: int):
+        """One row for a client's link view: kind, status and the link's columns (id None
+        when it has no link), or None when there is no such client."""
+        return self.session.execute(CLIENT_LINK, {"record_id": client_id}).one_or_none()
+
+    def contact_view(self, contact_id: int):
+        """One row for a contact's link view: email, client_linked, email_in_use and the
+        link's columns, or None when there is no such contact."""
+        return self.session.execute(CONTACT_LINK, {"record_id": contact_id}).one_or_none()
 
     def for_record(
         self, record_type: str, record_id: int, *, for_update: bool = False

@@ -95,10 +95,25 @@ def _read(uow, record_type: str, record_id: int) -> tuple[dict, str]:
 
 
 def get_link(uow, actor: Actor, record_type: str, record_id: int) -> tuple[dict, str]:
-    """The link of a client or contact, with eligibility, and its ETag."""
+    """The link of a client or contact, with eligibility, and its ETag (one statement)."""
     r.require(actor, r.LINKS_READ)
     with uow:
-        return _read(uow, record_type, record_id)
+        if record_type == "client":
+            row = uow.links.client_view(record_id)
+        else:
+            row = uow.links.contact_view(record_id)
+    if row is None:
+        raise NotFound(f"No {record_type} with id {record_id}.")
+    if record_type == "client":
+        reasons = eligibility.client_ineligible_reasons(row.kind, row.status)
+    else:
+        reasons = eligibility.contact_ineligible_reasons(
+            client_linked=bool(row.client_linked),
+            email=row.email,
+            email_used_by_other_linked_contact=bool(row.email and row.email_in_use),
+        )
+    link = row if row.id is not None else None  # the row carries the link's columns
+    return _view(link, reasons), link_etag(record_type, record_id, link)
 
 
 def history(uow, actor: Actor, record_type: str, record_id: int, page: int, page_size: int):

@@ -109,7 +109,8 @@ def authenticate(
         if token.expires_at is not None and token.expires_at <= now:
             return None
         due = token.last_used_at is None or now - token.last_used_at >= touch_after
-        token_id, actor = token.id, Actor(token.name, frozenset(token.rights_list))
+        rights = frozenset(right for right in token.rights.split(",") if right)
+        token_id, actor = token.id, Actor(token.name, rights)
         touch_at = now if due else token.last_used_at + touch_after
         expires_at = token.expires_at
     if known is not None and version is not None and not due:
