@@ -31,7 +31,7 @@ from .records import (
     require,
     strip_read_only,
 )
-from .wire import guid_key, same_login
+from .wire import ascii_lower, guid_key
 
 __all__ = ["ADDRESS_FIELDS", "ENTITY_FIELDS", "USER_FIELDS", "SimError", "Store"]
 
@@ -69,6 +69,9 @@ class Store:
         self.assignments: set[tuple[str, str, str]] = set()  # (entity, user, role)
         self.invitations: list[str] = []
         self.logins: set[str] = set()  # users whose login was activated
+        # Login (e-mail, A-Z lowered) -> the users holding it: the real service answers a
+        # duplicate from an index, not by reading every user (a firm has tens of thousands).
+        self._by_login: dict[str, set[str]] = {}
         self._ids = {kind: itertools.count(1) for kind in ("entity", "address", "user", "role")}
         for name in SEEDED_ROLES:
             self.add_role(name)
@@ -160,9 +163,8 @@ class Store:
         email = body["Email"]
         if "@" not in email:
             raise bad("Email is not a valid e-mail address.")
-        for guid, user in self.users.items():
-            if guid != own_guid and same_login(user.get("Email"), email):
-                raise SimError(409, f"The e-mail address {email} is already in use.")
+        if any(guid != own_guid for guid in self._by_login.get(ascii_lower(email), ())):
+            raise SimError(409, f"The e-mail address {email} is already in use.")
 
     def _check_user(self, body: dict[str, Any], owner_type: Any, own_guid: str | None) -> None:
         check_strings(body, USER_FIELDS)
@@ -186,6 +188,7 @@ class Store:
         user = self._new("user", USER_FIELDS, {**USER_DEFAULTS, **given, "UserName": user_name})
         user["FirmWideRoleIds"] = []
         self.users[user["CWGuid"]] = user
+        self._index_login(user)
         return self.user_view(user["CWGuid"])
 
     def user(self, guid: str) -> dict[str, Any]:
@@ -213,14 +216,27 @@ class Store:
         if "UserName" in body:
             require(body, "UserName")
         changes = strip_read_only(body, self.user_view(guid), USER_READ_ONLY)
+        self._unindex_login(user)
         user.update(changes)
+        self._index_login(user)
         return self.user_view(guid)
 
     def delete_user(self, guid: str) -> None:
         key = self.user(guid)["CWGuid"]
+        self._unindex_login(self.users[key])
         del self.users[key]
         self.logins.discard(key)
         self.assignments = {a for a in self.assignments if a[1] != key}
+
+    def _index_login(self, user: dict[str, Any]) -> None:
+        email = user.get("Email")
+        if isinstance(email, str):
+            self._by_login.setdefault(ascii_lower(email), set()).add(user["CWGuid"])
+
+    def _unindex_login(self, user: dict[str, Any]) -> None:
+        email = user.get("Email")
+        if isinstance(email, str):
+            self._by_login.get(ascii_lower(email), set()).discard(user["CWGuid"])
 
     # Roles -----------------------------------------------------------------------
 
@@ -268,12 +284,13 @@ class Store:
 
     def dump(self) -> dict[str, Any]:
         """Everything, as plain JSON-ready data, entities with their addresses."""
-        entities = []
-        for entity in self.entities.values():
-            addresses = [
-                dict(a) for a in self.addresses.values() if a["OwnerCWGuid"] == entity["CWGuid"]
-            ]
-            entities.append({**entity, "addresses": addresses})
+        addresses_of: dict[Any, list[dict[str, Any]]] = {}
+        for address in self.addresses.values():
+            addresses_of.setdefault(address["OwnerCWGuid"], []).append(dict(address))
+        entities = [
+            {**entity, "addresses": addresses_of.get(entity["CWGuid"], [])}
+            for entity in self.entities.values()
+        ]
         assignments = [
             {"entity": e, "user": u, "role": r, "role_name": self.roles[r]["Name"]}
             for e, u, r in sorted(self.assignments)
@@ -316,6 +333,7 @@ class Store:
             defaults["UserName"] = email[:50]
         user = self._new("user", USER_FIELDS, {**defaults, **fields})
         self.users[user["CWGuid"]] = user
+        self._index_login(user)
         if raw.get("CanLogin"):  # a seeded login that is already active
             self.logins.add(user["CWGuid"])
         return user["CWGuid"]
