@@ -64,9 +64,7 @@ def test_a_contact_field_is_one_patch_of_the_user(http, auth, cwc_sim, linked):
     assert calls(cwc_sim) == [("PATCH", f"/users/{user['CWGuid']}")]
 
 
-def test_an_address_gone_from_cwc_is_looked_up_once_and_learnt_again(
-    http, auth, cwc_sim, linked
-):
+def test_an_address_gone_from_cwc_is_looked_up_once_and_learnt_again(http, auth, cwc_sim, linked):
     client, _ = linked
     cwc_sim.set_faults(fail_next={"status": 404, "method": "PATCH", "path_contains": "addresses"})
     change(http, auth, "client", client["id"], {"city": "Zeist"})
