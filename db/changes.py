@@ -20,10 +20,12 @@ class DatabaseChanges:
 
     def __init__(self, url: str) -> None:
         parsed = make_url(url)
-        database = parsed.database
-        self._path = database if parsed.get_backend_name() == "sqlite" and database else None
-        if self._path in (None, ":memory:"):
-            self._path = None
+        on_file = parsed.get_backend_name() == "sqlite" and parsed.database not in (
+            None,
+            "",
+            ":memory:",
+        )
+        self._path = parsed.database if on_file else None
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
 

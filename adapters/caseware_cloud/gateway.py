@@ -119,8 +119,7 @@ class CaseWareCloud:
             return None
         if address_guid:
             try:
-                path = f"entities/addresses/{_seg(address_guid)}"
-                self.http.request("PATCH", path, json=self.maps.to_cwc("address", changes))
+                self._patch_address(address_guid, self.maps.to_cwc("address", changes))
                 return address_guid
             except CwcNotFound:
                 log.info("address %s of entity %s is gone; looking it up", address_guid, guid)
@@ -234,9 +233,8 @@ class CaseWareCloud:
         body = self.maps.to_cwc("address", client)
         if current is not None:
             changed = _differs(current, body)
-            if changed:  # address PATCH bodies may be partial
-                path = f"entities/addresses/{_seg(current['CWGuid'])}"
-                self.http.request("PATCH", path, json=changed)
+            if changed:
+                self._patch_address(current["CWGuid"], changed)
             return current["CWGuid"]
         if entity.get("Id") is None:  # an address POST needs the owner's integer Id
             path = f"entities/{_seg(guid)}"
@@ -256,6 +254,10 @@ class CaseWareCloud:
                 raise
             log.warning("address create for entity %s had happened; not repeating it", guid)
         return None
+
+    def _patch_address(self, address_guid: str, body: Record) -> None:
+        # Address PATCH bodies may be partial, and their path has no entity segment.
+        self.http.request("PATCH", f"entities/addresses/{_seg(address_guid)}", json=body)
 
     # Users ---------------------------------------------------------------------------
 
