@@ -35,6 +35,8 @@ sending_for: ContextVar[str | None] = ContextVar("sending_for", default=None)
 answer_by: ContextVar[float | None] = ContextVar("answer_by", default=None)
 
 DELIVERED, PENDING, REFUSED = "delivered", "pending", "refused"
+# The share of a lease that the work may use; the rest is for settling the outcome.
+LEASE_FOR_WORK = 0.8
 
 
 def order_key(client_id: int) -> str:
@@ -90,7 +92,7 @@ def enqueue(
 class DeliveryPolicy:
     """How deliveries are retried, leased and waited for."""
 
-    lease_seconds: float = 120.0  # longer than one adapter call with all its retries
+    lease_seconds: float = 120.0  # a delivery's work is cut off at LEASE_FOR_WORK of it
     backoff_base: float = 1.0
     backoff_cap: float = 300.0
     # How long a request spends on its client's queue (waiting behind an older change in
@@ -141,6 +143,9 @@ class Claim:
     order_key: str
     request_id: str | None
     work: object = field(repr=False)
+    # The time.monotonic() by which the work must be done: within the lease, so that no other
+    # courier can take the same change while this one is still sending it.
+    must_end_by: float = float("inf")
 
 
 class Courier:
@@ -183,7 +188,7 @@ class Courier:
     def claim_new(self, uow, delivery: Delivery) -> Claim:
         """The claim on a change written with a lease_for_new lease, prepared in its transaction."""
         work = prepare(uow, delivery, json.loads(delivery.payload))
-        return Claim(delivery.id, delivery.order_key, delivery.request_id, work)
+        return self._claim_of(delivery, work)
 
     def deliver_through(self, key: str, last_id: int, request_id: str | None, claimed=None) -> None:
         """Deliver the key's queue up to `last_id` now, in order; stop at the first that waits,
@@ -250,7 +255,12 @@ class Courier:
             delivery.lease_owner = self.owner
             work = prepare(uow, delivery, json.loads(delivery.payload))
             uow.commit()
-            return Claim(delivery.id, delivery.order_key, delivery.request_id, work)
+            return self._claim_of(delivery, work)
+
+    def _claim_of(self, delivery: Delivery, work) -> Claim:
+        """The claim on a delivery just leased; its work must end well within the lease."""
+        must_end_by = time.monotonic() + self.policy.lease_seconds * LEASE_FOR_WORK
+        return Claim(delivery.id, delivery.order_key, delivery.request_id, work, must_end_by)
 
     def _release(self, claim: Claim) -> None:
         """Give a lease back unused, so the background courier takes the change at once."""
@@ -275,6 +285,10 @@ class Courier:
         if isinstance(claim.work, Nothing):
             return Result(DELIVERED, claim.work.reason)
         token = sending_for.set(claim.request_id)
+        # The request's deadline, if any, and never past the lease: a delivery still under way
+        # when its lease ran out would be sent twice, by this courier and the next.
+        deadline = answer_by.get()
+        deadline_token = answer_by.set(min(deadline or claim.must_end_by, claim.must_end_by))
         try:
             learnt = self.breaker.call(claim.work.run, self._cwc)
         except CircuitOpen:
@@ -291,6 +305,7 @@ class Courier:
             log.exception("delivery %s failed unexpectedly", claim.delivery_id)
             return Result(PENDING, f"unexpected error in the gateway ({type(exc).__name__})")
         finally:
+            answer_by.reset(deadline_token)
             sending_for.reset(token)
         return Result(DELIVERED, **{claim.work.learns: learnt})
 

@@ -67,6 +67,8 @@ FAST_CWC = {
     "CWC_BACKOFF_BASE": 0.001,
     "CWC_BACKOFF_CAP": 0.005,
     "CWC_MAX_RETRY_WAIT": 1.0,
+    # A create whose answer was lost is looked up again this long after, not 30 s.
+    "CWC_CREATE_SETTLE_SECONDS": 0.5,
 }
 
 

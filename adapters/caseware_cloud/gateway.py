@@ -50,6 +50,7 @@ class CaseWareCloud:
         field_maps: FieldMaps | None = None,
         collaborator_role: str = "Contact - Entity Collaborator",
         page_size: int = 50,
+        create_settle_seconds: float = 30.0,
         today: Callable[[], date] = date.today,
     ) -> None:
         self.http = http
@@ -57,6 +58,7 @@ class CaseWareCloud:
         self._values = self.maps.values
         self._role_name = collaborator_role
         self._page_size = page_size
+        self._create_settle = create_settle_seconds
         self._today = today
         self._role_id: str | None = None
 
@@ -80,6 +82,7 @@ class CaseWareCloud:
             field_maps=load_field_maps(settings.field_map),
             collaborator_role=settings.collaborator_role,
             page_size=settings.page_size,
+            create_settle_seconds=settings.create_settle_seconds,
         )
 
     def close(self) -> None:
@@ -208,10 +211,7 @@ class CaseWareCloud:
             log.warning(
                 "entity create for client %s may have happened; looking it up", client["number"]
             )
-            found = self._find_entity_record(client["number"])
-            if found is None:
-                raise
-            return found, True
+            return self._settled(error, lambda: self._find_entity_record(client["number"])), True
 
     # The entity's Business address ---------------------------------------------------
 
@@ -250,8 +250,9 @@ class CaseWareCloud:
         try:
             self.http.request("POST", path, json=payload, create=True)
         except CwcUnavailable as error:
-            if not error.maybe_performed or self._business_address(guid) is None:
+            if not error.maybe_performed:
                 raise
+            self._settled(error, lambda: self._business_address(guid))
             log.warning("address create for entity %s had happened; not repeating it", guid)
         return None
 
@@ -378,10 +379,7 @@ class CaseWareCloud:
             if not error.maybe_performed:
                 raise
             log.warning("user create may have happened; looking it up")
-            found = self._find_user_record(email)
-            if found is None:
-                raise
-            return found, True
+            return self._settled(error, lambda: self._find_user_record(email)), True
 
     # Access --------------------------------------------------------------------------
 
@@ -415,6 +413,20 @@ class CaseWareCloud:
         except CwcNotFound as error:
             self._done_if_gone(error, users=user_guid, entities=entity_guid)
             log.info("access of %s to %s already gone", user_guid, entity_guid)
+
+    def _settled(self, error: CwcUnavailable, look_up: Callable[[], Any]) -> Any:
+        """After a create whose answer was lost: what `look_up` finds of it, or passing trouble
+        that asks to be tried again only after create_settle_seconds.
+
+        A create still on its way (queued in CWC, or behind a slow connection) may land after
+        the look-up: creating again at once would make two entities for one client."""
+        try:
+            found = look_up()
+        except CwcUnavailable:
+            found = None
+        if found is None:
+            raise _not_settled(error, self._create_settle) from error
+        return found
 
     def _done_if_gone(self, not_found: CwcNotFound, **objects: str) -> None:
         """Return when a GET shows one of the objects (resource=CWGuid) gone; else a refusal.
@@ -473,6 +485,18 @@ def _undone_on_refusal(undo: Callable[[str], None] | None, guid: str) -> Iterato
             except CwcError as error:
                 log.warning("could not undo %s after a refusal: %s", guid, error)
         raise
+
+
+def _not_settled(error: CwcUnavailable, settle_seconds: float) -> CwcUnavailable:
+    return type(error)(  # CwcOutOfTime stays CwcOutOfTime
+        f"{error.summary}; the create may still land in CaseWare Cloud: "
+        f"looked up again in {settle_seconds:g} s before creating anew",
+        method=error.method,
+        path=error.path,
+        status=error.status,
+        retry_after=settle_seconds,
+        maybe_performed=True,
+    )
 
 
 def _someone_elses(taken: CwcEmailInUse) -> CwcEmailInUse:

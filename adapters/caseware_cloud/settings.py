@@ -46,6 +46,7 @@ SETTINGS: dict[str, tuple[str, Callable[[Any], Any], Any]] = {
     "CWC_TOKEN_TTL": ("token_ttl", float, float(TOKEN_MAX_TTL)),
     "CWC_POOL_SIZE": ("pool_size", int, 10),
     "CWC_PAGE_SIZE": ("page_size", int, 50),
+    "CWC_CREATE_SETTLE_SECONDS": ("create_settle_seconds", float, 30.0),
     "CWC_COLLABORATOR_ROLE": ("collaborator_role", _text, "Contact - Entity Collaborator"),
     "CWC_FIELD_MAP": ("field_map", _field_map, {}),
 }
@@ -71,6 +72,7 @@ class CwcSettings:
     token_ttl: float = float(TOKEN_MAX_TTL)
     pool_size: int = 10
     page_size: int = 50  # as the public clients ask; CWC allows at most 100
+    create_settle_seconds: float = 30.0
     collaborator_role: str = "Contact - Entity Collaborator"
     field_map: Any = field(default_factory=dict)
 

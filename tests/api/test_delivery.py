@@ -172,7 +172,7 @@ def test_a_crash_between_caseware_clouds_answer_and_our_commit_repeats_without_d
     # The one corner no real part reaches on cue: the process dies right after CaseWare Cloud
     # created the entity, before the outcome is committed. Its lease then runs out.
     dying = Courier(
-        app.extensions["uow_factory"], app.extensions["cwc"], DeliveryPolicy(lease_seconds=0.05)
+        app.extensions["uow_factory"], app.extensions["cwc"], DeliveryPolicy(lease_seconds=0.5)
     )
 
     def die(*_args, **_kwargs):
@@ -183,7 +183,7 @@ def test_a_crash_between_caseware_clouds_answer_and_our_commit_repeats_without_d
         dying.run_due()
     assert len(entities(cwc_sim)) == 1 and len(pending(http, auth)) == 1
 
-    time.sleep(0.1)
+    time.sleep(0.6)
     drain(app)  # another worker takes the expired lease and delivers again
 
     [entity] = entities(cwc_sim)
@@ -303,3 +303,25 @@ def test_a_slow_caseware_cloud_costs_the_caller_a_202_not_minutes(
     drain(app)
     assert len(entities(cwc_sim)) == 1
     assert link_of(http, auth, "client", client["id"])["sync"]["state"] == "synced"
+
+
+def test_a_delivery_never_outlives_its_lease(app, http, auth, new_client, cwc_sim):
+    """Past its lease another courier may take the change: this one must be done by then, or
+    both would send it (two entities for one client)."""
+    client = new_client()
+    cwc_sim.set_faults(outage=True)
+    switch(http, auth, "client", client["id"], True)
+    cwc_sim.clear_faults()
+    cwc_sim.set_faults(slow_drip={"bytes_per_second": 2, "path_contains": "/entities"})
+    courier = Courier(
+        app.extensions["uow_factory"], app.extensions["cwc"], DeliveryPolicy(lease_seconds=1.0)
+    )
+    time.sleep(0.3)  # the switch's own attempt is due again
+
+    started = time.monotonic()
+    courier.run_due()
+
+    assert time.monotonic() - started < 1.0  # cut off within the lease, not by CWC_ timeouts
+    [waiting] = pending(http, auth)
+    assert waiting["attempts"] >= 2  # the attempt was counted and recorded as passing trouble
+    assert waiting["last_error"]

@@ -40,6 +40,7 @@ def gateway_env():
         "DELIVERY_WAIT_SECONDS": str(DEADLINE),
         "CWC_MAX_ATTEMPTS": "3",
         "CWC_CALL_TIMEOUT": "3",
+        "CWC_CREATE_SETTLE_SECONDS": "3",
     }
 
 

@@ -268,3 +268,24 @@ def test_a_429_storm_without_retry_after_drains_with_few_429s(sim, make_cwc):
     assert errors == []
     assert statuses.count(200) == 60
     assert statuses.count(429) < statuses.count(200) / 3, statuses.count(429)
+
+
+def test_a_create_whose_answer_is_lost_is_retried_only_after_it_could_land(
+    sim, make_http_cwc, client_record
+):
+    """A POST still on its way may land after the look-up that follows it: the error asks to
+    wait create_settle_seconds, so that the next attempt finds it instead of making two."""
+    deadline = [None]
+    cwc = make_http_cwc(deadline_provider=lambda: deadline[0])
+    cwc.check()
+    sim.set_faults(slow_drip={"bytes_per_second": 1, "path_contains": "/entities"})
+
+    until = time.monotonic() + 15
+    while time.monotonic() < until and not calls_to(sim, "POST", "/entities"):
+        deadline[0] = time.monotonic() + 1.6
+        with pytest.raises(CwcUnavailable) as caught:
+            cwc.ensure_entity(client_record)
+
+    assert calls_to(sim, "POST", "/entities"), "the create was never sent"
+    assert caught.value.maybe_performed and caught.value.retry_after == 30.0
+    assert "may still land" in str(caught.value)
