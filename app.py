@@ -13,7 +13,7 @@ from api.metrics import GatewayMetrics
 from api.request_id import RequestIdFilter, current_request_id
 from config import Config
 from db.changes import DatabaseChanges
-from db.engine import make_engine
+from db.engine import make_engine, make_reader_engine
 from db.uow import unit_of_work_factory
 from services import idempotency, tokens
 from services.delivery import Courier, answer_by, delivery_policy, sending_for
@@ -65,9 +65,13 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
     engine = make_engine(
         app.config["DATABASE_URL"], sqlite_busy_timeout=app.config["SQLITE_BUSY_TIMEOUT_SECONDS"]
     )
+    readers = make_reader_engine(
+        engine, sqlite_busy_timeout=app.config["SQLITE_BUSY_TIMEOUT_SECONDS"]
+    )
     app.extensions["db_engine"] = engine
+    app.extensions["db_reader_engine"] = readers
     app.extensions["uow_factory"] = unit_of_work_factory(engine)
-    app.extensions["reader_factory"] = unit_of_work_factory(engine, read_only=True)
+    app.extensions["reader_factory"] = unit_of_work_factory(readers, read_only=True)
     app.extensions["db_changes"] = changes = DatabaseChanges(app.config["DATABASE_URL"])
     app.extensions["known_tokens"] = tokens.KnownTokens(changes.version)
 

@@ -12,8 +12,6 @@ from db.sqlite_writers import WriterLockedConnection, connection_class
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-# The execution option of a reader's connections (db.uow.unit_of_work_factory(read_only=True)).
-READ_ONLY = "gateway_read_only"
 
 
 def make_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
@@ -48,11 +46,7 @@ def make_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
     def _begin(conn):
         # IMMEDIATE takes the write lock at the start: two writers queue instead of one of
         # them failing on upgrade from a read lock, which is SQLite's lost-update guard.
-        # A reader (READ_ONLY) begins deferred: under WAL it waits for no one, and no one
-        # waits for it.
-        if conn.get_execution_options().get(READ_ONLY):
-            conn.exec_driver_sql("BEGIN")
-            return
+        # Readers have an engine of their own (make_reader_engine) that never begins.
         dbapi_conn = conn.connection.dbapi_connection
         if isinstance(dbapi_conn, WriterLockedConnection):
             dbapi_conn.begin_write()  # queue here, woken at once, not in SQLite's busy handler
@@ -64,6 +58,42 @@ def make_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
             raise
 
     return engine
+
+
+_PG_READ_ONLY = "-c default_transaction_read_only=on"
+
+
+def make_reader_engine(engine: Engine, *, sqlite_busy_timeout: float = 30.0) -> Engine:
+    """An engine for readers of `engine`'s database: autocommit, and refusing to write.
+
+    Every read statement then runs alone, as its own snapshot: no BEGIN and ROLLBACK around
+    it (on PostgreSQL two round trips fewer), and on SQLite no transaction that could wait
+    for a writer. Its own pool, so that no connection switches between autocommit and
+    transactions at each checkout. The database itself refuses writes through it
+    (SQLite's query_only, PostgreSQL's default_transaction_read_only)."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite":
+        # Added to the URL's own options (a search_path, say), which connect_args would replace.
+        options = " ".join(filter(None, (url.query.get("options"), _PG_READ_ONLY)))
+        return create_engine(
+            url.update_query_dict({"options": options}),
+            isolation_level="AUTOCOMMIT",
+            pool_size=5,
+            max_overflow=10,
+        )
+    if url.database in (None, "", ":memory:"):
+        return engine  # its one connection holds the database: readers share it
+    reader = create_engine(
+        url,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"check_same_thread": False, "timeout": sqlite_busy_timeout},
+    )
+
+    @event.listens_for(reader, "connect")
+    def _read_only(dbapi_conn, _record):
+        dbapi_conn.execute("PRAGMA query_only=ON")
+
+    return reader
 
 
 def again_if_stale(action: Callable[[], T]) -> T:

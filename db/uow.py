@@ -3,7 +3,6 @@
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.engine import READ_ONLY
 from db.repositories import (
     ClientRepository,
     ContactRepository,
@@ -61,15 +60,10 @@ class UnitOfWork:
 def unit_of_work_factory(engine, *, read_only: bool = False):
     """A callable that makes a fresh UnitOfWork for each use.
 
-    A read-only one begins its transactions without the write lock (SQLite) and refuses to
-    write, so that readers never queue behind writers or each other. On PostgreSQL it runs
-    in autocommit: under READ COMMITTED each statement sees its own snapshot anyway, and a
-    token check or a link view is then one round trip instead of three (BEGIN, it, ROLLBACK)."""
-    options = {READ_ONLY: True}
-    if read_only and engine.dialect.name == "postgresql":
-        options["isolation_level"] = "AUTOCOMMIT"
-    bind = engine.execution_options(**options) if read_only else engine
-    factory = sessionmaker(bind=bind, expire_on_commit=False)
+    A read-only one is for an engine of db.engine.make_reader_engine: each statement its own
+    snapshot, no transaction to begin or end, so that readers never queue behind writers or
+    each other. It refuses to flush, before the database would refuse the write."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
     if read_only:
         event.listen(factory, "before_flush", _refuse_writes)
     return lambda: UnitOfWork(factory)

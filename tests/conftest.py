@@ -107,6 +107,7 @@ def app(request, migrated_databases, cwc_sim):
     yield application
     application.extensions["cwc"].close()
     engine.dispose()
+    application.extensions["db_reader_engine"].dispose()
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ def gateway(app):
     gateway.extensions["cwc"].close()
     gateway.extensions["db_changes"].close()
     gateway.extensions["db_engine"].dispose()
+    gateway.extensions["db_reader_engine"].dispose()
 
 
 def token_reads(engine) -> list[str]:
@@ -47,7 +48,7 @@ def test_a_checked_token_is_not_read_again_while_nothing_changed_on_sqlite(gatew
     http, headers = gateway.test_client(), {"Authorization": f"Bearer {secret}"}
     for _ in range(2):  # the first request also notes last_used_at: a change
         assert http.get("/v1/clients", headers=headers).status_code == 200
-    reads = token_reads(gateway.extensions["db_engine"])
+    reads = token_reads(gateway.extensions["db_reader_engine"])
 
     for _ in range(3):
         assert http.get("/v1/clients", headers=headers).status_code == 200

@@ -41,6 +41,7 @@ def app_without_database(request):
     application = create_app(Config)
     yield application
     application.extensions["db_engine"].dispose()
+    application.extensions["db_reader_engine"].dispose()
 
 
 def _leaks(text: str) -> list[str]:

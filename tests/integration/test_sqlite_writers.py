@@ -5,7 +5,7 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from db.engine import READ_ONLY, make_engine
+from db.engine import make_engine, make_reader_engine
 
 
 @pytest.fixture
@@ -58,9 +58,10 @@ def test_a_reader_does_not_wait_for_a_writer(engine):
     transaction = writer.begin()
     writer.execute(text("INSERT INTO t (v) VALUES ('uncommitted')"))
 
-    reader = engine.execution_options(**{READ_ONLY: True})
-    with reader.connect() as conn, conn.begin():
+    reader = make_reader_engine(engine)
+    with reader.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 0
+    reader.dispose()
 
     transaction.rollback()
     writer.close()
