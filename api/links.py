@@ -50,7 +50,7 @@ class ClientLinksViews(MethodView):
         """Switch a client's link on or off. Right: links:write."""
         active = body["caseware_cloud"]["active"]
         view, tag, delivered = links.switch_client(
-            uow(), actor(), upstream(), client_id, active, if_match()
+            uow(), reader(), actor(), upstream(), client_id, active, if_match()
         )
         return view, 200 if delivered else 202, etag_header(tag)
 
@@ -74,7 +74,7 @@ class ContactLinksViews(MethodView):
         """Switch a contact's CaseWare Cloud login on or off. Right: links:write."""
         active = body["caseware_cloud"]["active"]
         view, tag, delivered = links.switch_contact(
-            uow(), actor(), upstream(), contact_id, active, if_match()
+            uow(), reader(), actor(), upstream(), contact_id, active, if_match()
         )
         return view, 200 if delivered else 202, etag_header(tag)
 

@@ -87,21 +87,18 @@ def _load(uow, record_type: str, record_id: int, *, for_update: bool = False):
     return record
 
 
-def _read(uow, record_type: str, record_id: int) -> tuple[dict, str]:
-    record = _load(uow, record_type, record_id)
-    link = uow.links.for_record(record_type, record_id)
-    reasons = _client_reasons(record) if record_type == "client" else _contact_reasons(uow, record)
-    return _view(link, reasons), link_etag(record_type, record_id, link)
-
-
-def get_link(uow, actor: Actor, record_type: str, record_id: int) -> tuple[dict, str]:
+def get_link(reader, actor: Actor, record_type: str, record_id: int) -> tuple[dict, str]:
     """The link of a client or contact, with eligibility, and its ETag (one statement)."""
     r.require(actor, r.LINKS_READ)
-    with uow:
+    return _link_view(reader, record_type, record_id)
+
+
+def _link_view(reader, record_type: str, record_id: int) -> tuple[dict, str]:
+    with reader:
         if record_type == "client":
-            row = uow.links.client_view(record_id)
+            row = reader.links.client_view(record_id)
         else:
-            row = uow.links.contact_view(record_id)
+            row = reader.links.contact_view(record_id)
     if row is None:
         raise NotFound(f"No {record_type} with id {record_id}.")
     if record_type == "client":
@@ -148,7 +145,7 @@ def _needs_switching_on(link: Link) -> bool:
 
 
 def switch_client(
-    uow, actor: Actor, upstream: Upstream, client_id: int, active: bool, if_match=None
+    uow, reader, actor: Actor, upstream: Upstream, client_id: int, active: bool, if_match=None
 ):
     """Switch a client's link on (adopt or create its entity) or off (its contacts too).
 
@@ -167,11 +164,11 @@ def switch_client(
         elif not active and link.active:
             client_off(uow, actor, upstream, client, link, L.LINK_OFF)
         uow.commit()
-    return _after_switch(uow, upstream, "client", client_id)
+    return _after_switch(uow, reader, upstream, "client", client_id)
 
 
 def switch_contact(
-    uow, actor: Actor, upstream: Upstream, contact_id: int, active: bool, if_match=None
+    uow, reader, actor: Actor, upstream: Upstream, contact_id: int, active: bool, if_match=None
 ):
     """Switch a contact's login on (adopt or create the user, grant access) or off (withdraw)."""
     r.require(actor, r.LINKS_WRITE)
@@ -198,23 +195,27 @@ def switch_contact(
         elif not active and link.active:
             contact_off(uow, actor, upstream, contact, link, L.LINK_OFF)
         uow.commit()
-    return _after_switch(uow, upstream, "contact", contact_id)
+    return _after_switch(uow, reader, upstream, "contact", contact_id)
 
 
-def _after_switch(uow, upstream: Upstream, record_type: str, record_id: int):
-    """Deliver at once; a refused switch-on is undone and answered 422 with the cause."""
+def _after_switch(uow, reader, upstream: Upstream, record_type: str, record_id: int):
+    """Deliver at once; a refused switch-on is undone and answered 422 with the cause.
+
+    The answer is read with `reader`, which waits for no writer: on SQLite a third write
+    transaction per switch would queue behind every other switch for a plain read."""
     upstream.deliver(uow)
     own = uow.enqueued[-1].id if uow.enqueued else None
-    with uow:
-        view, tag = _read(uow, record_type, record_id)
-        state = view["caseware_cloud"]["sync"]["state"]
-        if state == L.FAILED and own is not None and _refused_switch_on(uow.deliveries.get(own)):
-            link = uow.links.for_record(record_type, record_id, for_update=True)
-            cause = link.last_error
-            link.active, link.sync_state, link.last_error = False, L.OFF, None
-            uow.commit()
-            raise UpstreamRejected(cause)
-        return view, tag, state in (L.SYNCED, L.OFF)
+    view, tag = _link_view(reader, record_type, record_id)
+    state = view["caseware_cloud"]["sync"]["state"]
+    if state == L.FAILED and own is not None:
+        with uow:
+            if _refused_switch_on(uow.deliveries.get(own)):
+                link = uow.links.for_record(record_type, record_id, for_update=True)
+                cause = link.last_error
+                link.active, link.sync_state, link.last_error = False, L.OFF, None
+                uow.commit()
+                raise UpstreamRejected(cause)
+    return view, tag, state in (L.SYNCED, L.OFF)
 
 
 def _refused_switch_on(delivery) -> bool:
