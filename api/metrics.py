@@ -39,6 +39,19 @@ class GatewayMetrics:
             "gateway_cwc_deliveries", "Delivery attempts to CaseWare Cloud by outcome", ["outcome"],
             registry=self.registry,
         )  # fmt: skip
+        self._series: dict[tuple[str, str, int], tuple] = {}
+
+    def series(self, method: str, route: str, status: int) -> tuple:
+        """The request counter and latency histogram of these labels, looked up once: labels()
+        validates and locks at every call, a cost on every request."""
+        key = (method, route, status)
+        found = self._series.get(key)
+        if found is None:  # a race here makes the same children twice: labels() is idempotent
+            found = self._series[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+        return found
 
 
 class _Collected:
@@ -51,6 +64,12 @@ class _Collected:
         yield from self._metrics
 
 
+# Label values come from these sets, never from what a caller sends: a made-up method or path
+# must not add a series (each one costs memory in every worker and time at every scrape).
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_STATUSES = frozenset(range(100, 600))
+
+
 def _start_timer():
     g.metrics_started = time.perf_counter()
 
@@ -58,10 +77,12 @@ def _start_timer():
 def _observe(response: Response):
     started = g.pop("metrics_started", None)
     if started is not None and request.endpoint != "metrics":
-        metrics = current_app.extensions["metrics"]
+        method = request.method if request.method in _METHODS else "other"
         route = request.url_rule.rule if request.url_rule else "unmatched"
-        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
+        status = response.status_code if response.status_code in _STATUSES else 0
+        count, latency = current_app.extensions["metrics"].series(method, route, status)
+        count.inc()
+        latency.observe(time.perf_counter() - started)
     return response
 
 

@@ -34,7 +34,10 @@ FULL = Profile(
     clients=10_000,
     rounds=3,
     wrk_seconds=3,
-    wrk_connections=16,
+    # gunicorn's workers share one listening socket and wrk opens all its connections at
+    # once and keeps them: with 16, one worker often got every one (seen with ss), which
+    # halved the round of whichever app it happened to. 64 spread over the workers.
+    wrk_connections=64,
     write_samples=30,
     switch_seconds=6,
     switch_callers=32,
@@ -46,7 +49,7 @@ QUICK = Profile(
     clients=1_000,
     rounds=1,
     wrk_seconds=2,
-    wrk_connections=16,
+    wrk_connections=64,
     write_samples=10,
     switch_seconds=3,
     switch_callers=32,

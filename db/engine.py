@@ -78,7 +78,9 @@ def make_reader_engine(engine: Engine, *, sqlite_busy_timeout: float = 30.0) -> 
         return create_engine(
             url.update_query_dict({"options": options}),
             isolation_level="AUTOCOMMIT",
-            pool_size=5,
+            # As many as the writer's: a request thread that finds the pool empty opens an
+            # overflow connection and closes it after use, a new connection per request.
+            pool_size=10,
             max_overflow=10,
         )
     if url.database in (None, "", ":memory:"):

@@ -54,3 +54,18 @@ def test_the_backlog_shows_what_waits_how_long_and_what_was_refused(
     assert "gateway_failed_deliveries 1.0" in text
     age = re.search(r"^gateway_oldest_pending_delivery_seconds (\S+)$", text, re.MULTILINE)
     assert 3600 <= float(age.group(1)) < 3700
+
+
+def test_made_up_methods_and_paths_add_no_series(http, auth):
+    http.get("/v1/clients", headers=auth)
+    before = _metrics(http).count("gateway_http_requests_total{")
+
+    for n in range(50):
+        http.open(f"/v1/nowhere-{n}", method=f"BREW{n}", headers=auth)
+        http.open(f"/v1/clients/{n}x", method="GET", headers=auth)
+
+    text = _metrics(http)
+    assert "BREW" not in text and "nowhere" not in text
+    # Each of the two kinds of request adds at most one series, whatever it carried.
+    assert text.count("gateway_http_requests_total{") <= before + 2
+    assert 'method="other",route="unmatched"' in text
