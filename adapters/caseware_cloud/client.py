@@ -142,7 +142,7 @@ class CwcHttpClient:
         self._sleep = sleep
         self._rng = rng
         self._tokens = TokenCache(self._fetch_token, min(token_ttl, TOKEN_MAX_TTL), clock)
-        self._session = session or new_session(pool_size)
+        self._session = session or new_session(pool_size, self.base_url)
         self.pacer = RatePacer(rng=rng)
 
     def __repr__(self) -> str:

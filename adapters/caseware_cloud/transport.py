@@ -174,9 +174,15 @@ class WatchedHTTPAdapter(HTTPAdapter):
         }
 
 
-def new_session(pool_size: int) -> requests.Session:
+def new_session(pool_size: int, base_url: str) -> requests.Session:
     """A session with one keep-alive pool of `pool_size` connections, never retrying itself."""
     session = requests.Session()
+    # What requests would read from the environment at every call (a proxy, a CA bundle),
+    # read once: walking os.environ and looking for ~/.netrc cost about 0.3 ms a call.
+    session.proxies = requests.utils.get_environ_proxies(base_url)
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    session.verify = bundle or True
+    session.trust_env = False
     # One host, so one pool; as many kept-alive connections as a worker has threads.
     # max_retries=0: retrying is decided by the client, never silently by urllib3.
     adapter = WatchedHTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
