@@ -7,9 +7,18 @@ from datetime import datetime
 from sqlalchemy import delete, exists, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
+from db import write_statements as statements
 from db.link_views import CLIENT_LINK, CONTACT_LINK, TOKEN_BY_HASH
 from db.models import Client, Contact, Delivery, IdempotencyRecord, Link, LinkEvent, Token
 from domain.emails import login_key
+
+
+def _linked(record_type: str, record_id, linked: bool):
+    """A WHERE clause: the record's switch is on (linked) or not (no link, or one that is off)."""
+    on = exists().where(
+        Link.record_type == record_type, Link.record_id == record_id, Link.active.is_(True)
+    )
+    return on if linked else ~on
 
 
 class _Repository:
@@ -22,8 +31,8 @@ class _Repository:
         if not for_update:
             return self.session.get(self.model, record_id)  # no query when already loaded
         # Row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers.
-        stmt = select(self.model).where(self.model.id == record_id).with_for_update()
-        return self.session.scalars(stmt).one_or_none()
+        stmt = statements.by_id_for_update(self.model)
+        return self.session.scalars(stmt, {"record_id": record_id}).one_or_none()
 
     def add(self, record) -> None:
         self.session.add(record)
@@ -53,6 +62,8 @@ class ClientRepository(_Repository):
         for name in ("number", "status", "kind"):
             if filters.get(name) is not None:
                 stmt = stmt.where(getattr(Client, name) == filters[name])
+        if filters.get("linked") is not None:
+            stmt = stmt.where(_linked("client", Client.id, filters["linked"]))
         return self.page(stmt, page, page_size)
 
 
@@ -65,16 +76,19 @@ class ContactRepository(_Repository):
         Changes to a client's queue are serialised on the client's row, so that their
         deliveries are numbered in the order they commit.
         """
-        client_id = self.session.scalar(select(Contact.client_id).where(Contact.id == contact_id))
+        client_id = self.session.scalar(statements.CONTACTS_CLIENT, {"contact_id": contact_id})
         if client_id is None:
             return None
-        self.session.scalars(
-            select(Client.id).where(Client.id == client_id).with_for_update()
-        ).all()
+        self.session.scalars(statements.LOCK_CLIENT, {"client_id": client_id}).all()
         return self.get(contact_id, for_update=True)
 
-    def list_for_client(self, client_id: int, page: int, page_size: int):
-        return self.page(select(Contact).where(Contact.client_id == client_id), page, page_size)
+    def list_for_client(
+        self, client_id: int, page: int, page_size: int, *, linked: bool | None = None
+    ):
+        stmt = select(Contact).where(Contact.client_id == client_id)
+        if linked is not None:
+            stmt = stmt.where(_linked("contact", Contact.id, linked))
+        return self.page(stmt, page, page_size)
 
 
 class TokenRepository(_Repository):
@@ -138,10 +152,9 @@ class LinkRepository(_Repository):
         locked = self._locked.get((record_type, record_id))
         if locked is not None:
             return locked
-        stmt = select(Link).where(Link.record_type == record_type, Link.record_id == record_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        link = self.session.scalars(stmt).one_or_none()
+        stmt = statements.LINK_OF_FOR_UPDATE if for_update else statements.LINK_OF
+        params = {"record_type": record_type, "record_id": record_id}
+        link = self.session.scalars(stmt, params).one_or_none()
         if for_update and link is not None:
             self._locked[(record_type, record_id)] = link
         return link
@@ -163,17 +176,8 @@ class LinkRepository(_Repository):
 
     def email_linked_elsewhere(self, email: str, contact_id: int) -> bool:
         """Whether another contact with the same login e-mail (domain.emails) is linked."""
-        stmt = (
-            select(func.count())
-            .select_from(Contact)
-            .join(Link, (Link.record_type == "contact") & (Link.record_id == Contact.id))
-            .where(
-                Link.active.is_(True),
-                Contact.id != contact_id,
-                Contact.email_login == login_key(email),
-            )
-        )
-        return self.session.scalar(stmt) > 0
+        params = {"contact_id": contact_id, "login": login_key(email)}
+        return self.session.scalar(statements.EMAIL_LINKED_ELSEWHERE, params)
 
     def lock_email(self, email: str) -> None:
         """Hold the login e-mail until commit, so that two contacts with one e-mail switched on
@@ -183,7 +187,10 @@ class LinkRepository(_Repository):
             return
         digest = hashlib.sha256(login_key(email).encode("utf-8")).digest()
         key = int.from_bytes(digest[:8], "big", signed=True)
-        self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        self.session.execute(_ADVISORY_LOCK, {"key": key})
+
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 class LinkEventRepository(_Repository):
@@ -236,21 +243,15 @@ class DeliveryRepository(_Repository):
         return list(self.session.scalars(stmt))
 
     def pending_for_record(self, record_type: str, record_id: int, *, other_than: int) -> bool:
-        stmt = select(func.count()).where(
-            Delivery.record_type == record_type,
-            Delivery.record_id == record_id,
-            Delivery.state == "pending",
-            Delivery.id != other_than,
-        )
-        return self.session.scalar(stmt) > 0
+        params = {"record_type": record_type, "record_id": record_id, "other_than": other_than}
+        return self.session.scalar(statements.PENDING_FOR_RECORD, params)
 
     def any_pending(self, key: str) -> bool:
         """Whether a change of this key waits."""
-        stmt = select(exists().where(Delivery.order_key == key, Delivery.state == "pending"))
-        return self.session.scalar(stmt)
+        return self.session.scalar(statements.ANY_PENDING, {"order_key": key})
 
     def count_pending(self) -> int:
-        return self.session.scalar(select(func.count()).where(Delivery.state == "pending"))
+        return self.session.scalar(statements.COUNT_PENDING)
 
     def backlog(self) -> dict[str, tuple[int, datetime | None]]:
         """{state: (how many, the oldest's created_at)} for the pending and failed ones."""
