@@ -4,7 +4,7 @@ from flask.views import MethodView
 
 from api.blueprint import protected_blueprint
 from api.context import ETAG_HEADER, actor, etag_header, if_match, page_of, reader, uow, upstream
-from schemas.base import PageArgsSchema
+from schemas.base import ContactFilterSchema
 from schemas.contacts import (
     ContactCreateSchema,
     ContactPageSchema,
@@ -19,13 +19,13 @@ blp = protected_blueprint("contacts", __name__, description="Contact persons (co
 
 @blp.route("/clients/<id:client_id>/contacts")
 class ClientContactsViews(MethodView):
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(ContactFilterSchema, location="query")
     @blp.response(200, ContactPageSchema)
     @blp.problems(401, 403, 404)
     def get(self, args, client_id):
         """List a client's contacts. Right: clients:read."""
         items, total = contacts.list_contacts(
-            reader(), actor(), client_id, args["page"], args["page_size"]
+            reader(), actor(), client_id, args["page"], args["page_size"], args.get("linked")
         )
         return page_of(items, total, args)
 

@@ -41,10 +41,12 @@ class Gateway:
             time.sleep(0.5)
         return False
 
-    def supports(self, path: str, **params) -> bool:
-        """Whether the gateway takes these query parameters (an unknown filter is a 422)."""
-        answer = self.http.get(f"{self.base}{path}", params=params, timeout=60)
-        return answer.status_code == 200
+    def supports(self, path: str, parameter: str) -> bool:
+        """Whether the OpenAPI document lists this query parameter of GET `path` (a template,
+        such as /v1/clients/{client_id}/contacts): an unknown one would be ignored, not refused."""
+        spec = self.http.get(f"{self.base}/v1/openapi.json", timeout=60).json()
+        operation = spec.get("paths", {}).get(path, {}).get("get", {})
+        return any(p.get("name") == parameter for p in operation.get("parameters", []))
 
 
 def check_loaded(gateway: Gateway, data: Dataset) -> None:

@@ -107,6 +107,21 @@ class PageArgsSchema(BaseSchema):
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
 
+def linked_filter() -> fields.Boolean:
+    """?linked=true|false: only records whose CaseWare Cloud switch is on, or off; else a 422."""
+    return fields.Boolean(
+        truthy={"true"},
+        falsy={"false"},
+        metadata={"description": "true: only linked records (switch on); false: only the others"},
+    )
+
+
+class ContactFilterSchema(PageArgsSchema):
+    """?linked= on a client's contacts, with the page arguments."""
+
+    linked = linked_filter()
+
+
 def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
     """The list envelope {items, total, page, page_size} around `item_schema`."""
     return type(

@@ -7,6 +7,7 @@ from schemas.base import (
     Email,
     PageArgsSchema,
     UtcDateTime,
+    linked_filter,
     optional_text,
     page_schema,
     text,
@@ -76,6 +77,7 @@ class ClientFilterSchema(PageArgsSchema):
     number = text(32)
     status = fields.String(validate=validate.OneOf(STATUSES))
     kind = fields.String(validate=validate.OneOf(KINDS))
+    linked = linked_filter()
 
 
 ClientPageSchema = page_schema(ClientSchema, "ClientPage")

@@ -29,12 +29,14 @@ def _require_client(uow, client_id: int, *, for_update: bool = False):
     return client
 
 
-def list_contacts(uow, actor: Actor, client_id: int, page: int, page_size: int):
-    """One page of the client's contacts, and the total."""
+def list_contacts(
+    uow, actor: Actor, client_id: int, page: int, page_size: int, linked: bool | None = None
+):
+    """One page of the client's contacts (linked or not, when asked), and the total."""
     r.require(actor, r.CLIENTS_READ)
     with uow:
         _require_client(uow, client_id)
-        return uow.contacts.list_for_client(client_id, page, page_size)
+        return uow.contacts.list_for_client(client_id, page, page_size, linked=linked)
 
 
 def get_contact(uow, actor: Actor, contact_id: int) -> Contact:
