@@ -28,6 +28,9 @@ class Config:
     # last_used_at of a token is written at most this often, to keep reads free of writes.
     TOKEN_TOUCH_SECONDS = _int("TOKEN_TOUCH_SECONDS", 60)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # Proxies in front of gunicorn (nginx: 1) whose X-Forwarded-For and X-Forwarded-Proto are
+    # believed; with 0 those headers are ignored and the client is the socket's peer.
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     SQLITE_BUSY_TIMEOUT_SECONDS = _float("SQLITE_BUSY_TIMEOUT_SECONDS", 30.0)
 
     # Durable delivery: a claimed change is another worker's to take after the lease; retries
