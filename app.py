@@ -56,7 +56,8 @@ def _forget_expired_keys(app: Flask):
 
 def create_app(config: type[Config] | Config | None = None) -> Flask:
     """Build a gateway: storage, the /v1 API, the operator commands."""
-    app = Flask(__name__, static_folder=None)
+    # api/templates holds our Swagger UI page, which takes precedence over flask-smorest's.
+    app = Flask(__name__, static_folder=None, template_folder="api/templates")
     app.config.from_object(config or Config)
     app.json.sort_keys = False  # fields in the order the schemas declare them
     if not app.config["TESTING"]:

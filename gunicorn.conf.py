@@ -3,6 +3,8 @@
 import multiprocessing
 import os
 
+import gunicorn.http.wsgi
+
 bind = os.environ.get("GATEWAY_BIND", "127.0.0.1:8080")
 # Threaded workers: every write waits on CaseWare Cloud, so a worker should hold many
 # requests in flight while the CPU stays free.
@@ -21,6 +23,21 @@ limit_request_field_size = 16384
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+
+
+def _without_server_header(default_headers):
+    """gunicorn writes "Server: gunicorn" itself and has no setting for it; a caller learns
+    nothing from it but what to attack, so it is left out of every answer."""
+
+    def headers(response):
+        return [line for line in default_headers(response) if not line.startswith("Server:")]
+
+    return headers
+
+
+gunicorn.http.wsgi.Response.default_headers = _without_server_header(
+    gunicorn.http.wsgi.Response.default_headers
+)
 
 
 def post_worker_init(worker):

@@ -2,11 +2,11 @@
 
 import http
 
-from flask import Flask, Response
+from flask import Flask
 from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
 
-from api import docs, errors, metrics, request_id
+from api import docs, errors, headers, metrics, request_id
 from api.converters import MAX_ID, IdConverter
 from api.errors import PROBLEM_JSON
 from schemas.base import ProblemSchema
@@ -55,10 +55,5 @@ def register(app: Flask) -> Api:
     api.register_blueprint(ops.blp)
     docs.register(app)
     metrics.register(app)
-
-    @app.after_request
-    def _no_sniff(response: Response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
-
+    headers.register(app)
     return api
