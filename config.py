@@ -14,6 +14,11 @@ def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+def _list(name: str) -> list[str]:
+    """A comma-separated setting, empty items dropped."""
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
 class Config:
     """Settings for a running gateway; every variable is listed in .env.example."""
 
@@ -28,6 +33,9 @@ class Config:
     # last_used_at of a token is written at most this often, to keep reads free of writes.
     TOKEN_TOUCH_SECONDS = _int("TOKEN_TOUCH_SECONDS", 60)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # Origins whose browser scripts may call /v1 (the AuditCase frontend), exactly as the
+    # browser sends them: "https://auditcase.example.nl". None by default: no CORS at all.
+    CORS_ORIGINS = _list("CORS_ORIGINS")
     SQLITE_BUSY_TIMEOUT_SECONDS = _float("SQLITE_BUSY_TIMEOUT_SECONDS", 30.0)
 
     # Durable delivery: a claimed change is another worker's to take after the lease; retries

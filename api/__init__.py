@@ -6,7 +6,7 @@ from flask import Flask
 from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
 
-from api import docs, errors, headers, metrics, request_id
+from api import cors, docs, errors, headers, metrics, request_id
 from api.converters import MAX_ID, IdConverter
 from api.errors import PROBLEM_JSON
 from schemas.base import ProblemSchema
@@ -56,4 +56,5 @@ def register(app: Flask) -> Api:
     docs.register(app)
     metrics.register(app)
     headers.register(app)
+    cors.register(app)
     return api

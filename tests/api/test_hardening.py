@@ -1,6 +1,10 @@
 """An attacker's findings (issue 10), each checked through the HTTP interface."""
 
+from types import SimpleNamespace
+
 import pytest
+
+from app import create_app
 
 FORGED_HOST = "evil.example"
 
@@ -62,3 +66,83 @@ def test_a_redirect_never_names_the_host_the_caller_sent(http, auth, path):
     assert FORGED_HOST not in location and not location.startswith("//"), location
     if answer.status_code != 404:
         assert location.startswith("/"), location
+
+
+# CORS ----------------------------------------------------------------------------------------
+
+FRONTEND = "https://auditcase.example.nl"
+
+
+@pytest.fixture
+def cors_http(app):
+    """A gateway on the same database with CORS_ORIGINS naming the AuditCase frontend."""
+    settings = {**app.config, "CORS_ORIGINS": [FRONTEND, "https://other.example.nl"]}
+    with_cors = create_app(SimpleNamespace(**settings))
+    yield with_cors.test_client()
+    with_cors.extensions["cwc"].close()
+    with_cors.extensions["db_engine"].dispose()
+    with_cors.extensions["db_reader_engine"].dispose()
+
+
+def test_without_cors_origins_no_answer_carries_cors_headers(http, auth):
+    preflight = http.options("/v1/clients", headers=_preflight("POST"))
+    answer = http.get("/v1/clients", headers={**auth, "Origin": FRONTEND})
+
+    for response in (preflight, answer):
+        assert not [h for h, _ in response.headers.items() if h.startswith("Access-Control-")]
+
+
+def test_a_preflight_from_the_frontend_is_answered_without_a_token(cors_http):
+    answer = cors_http.options(
+        "/v1/clients/1", headers=_preflight("PATCH", "authorization, if-match, content-type")
+    )
+
+    assert answer.status_code == 200
+    assert answer.headers["Access-Control-Allow-Origin"] == FRONTEND
+    assert "PATCH" in answer.headers["Access-Control-Allow-Methods"]
+    allowed = _names(answer.headers["Access-Control-Allow-Headers"])
+    assert {"authorization", "if-match", "content-type"} <= allowed
+    assert "Access-Control-Allow-Credentials" not in answer.headers
+
+
+def test_every_header_the_api_reads_may_be_sent(cors_http):
+    wanted = "authorization, content-type, if-match, idempotency-key, x-request-id"
+    answer = cors_http.options("/v1/clients", headers=_preflight("POST", wanted))
+
+    assert _names(answer.headers["Access-Control-Allow-Headers"]) == _names(wanted)
+
+
+def test_the_frontend_may_read_the_headers_the_api_sends(cors_http, auth):
+    answer = cors_http.post(
+        "/v1/clients",
+        json={"number": "1", "name": "X"},
+        headers={**auth, "Origin": FRONTEND, "Idempotency-Key": "k"},
+    )
+
+    assert answer.status_code == 201
+    assert answer.headers["Access-Control-Allow-Origin"] == FRONTEND
+    exposed = _names(answer.headers["Access-Control-Expose-Headers"])
+    assert exposed >= {"etag", "x-request-id", "idempotent-replayed", "location", "retry-after"}
+    assert exposed >= {"ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"}
+
+
+def test_an_origin_not_named_gets_no_cors_headers(cors_http, auth):
+    preflight = cors_http.options(
+        "/v1/clients", headers={**_preflight("POST"), "Origin": "https://evil.example"}
+    )
+    answer = cors_http.get("/v1/clients", headers={**auth, "Origin": "https://evil.example"})
+
+    for response in (preflight, answer):
+        assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def _preflight(method: str, headers: str = "authorization") -> dict:
+    return {
+        "Origin": FRONTEND,
+        "Access-Control-Request-Method": method,
+        "Access-Control-Request-Headers": headers,
+    }
+
+
+def _names(header: str) -> set[str]:
+    return {name.strip().lower() for name in header.split(",")}
