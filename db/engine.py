@@ -12,6 +12,9 @@ from db.sqlite_writers import WriterLockedConnection, connection_class
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Statement errors (and their logs) show the SQL but never the values bound to it: those are
+# the firm's data, and a token's hash among them.
+HIDE_PARAMETERS = {"hide_parameters": True}
 
 
 def make_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
@@ -19,7 +22,7 @@ def make_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
     if not url.startswith("sqlite"):
         # No pre-ping: it costs a round trip per checkout. After a database restart the first
         # read that meets a dead connection renews the pool, and again_if_stale retries it.
-        return create_engine(url, pool_size=10, max_overflow=10)
+        return create_engine(url, pool_size=10, max_overflow=10, **HIDE_PARAMETERS)
 
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
     connect_args = {"check_same_thread": False, "timeout": sqlite_busy_timeout}
@@ -30,6 +33,7 @@ def make_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
         connect_args=connect_args,
         # One shared connection keeps an in-memory database alive across sessions.
         poolclass=StaticPool if in_memory else None,
+        **HIDE_PARAMETERS,
     )
 
     @event.listens_for(engine, "connect")
@@ -82,6 +86,7 @@ def make_reader_engine(engine: Engine, *, sqlite_busy_timeout: float = 30.0) -> 
             # overflow connection and closes it after use, a new connection per request.
             pool_size=10,
             max_overflow=10,
+            **HIDE_PARAMETERS,
         )
     if url.database in (None, "", ":memory:"):
         return engine  # its one connection holds the database: readers share it
@@ -89,6 +94,7 @@ def make_reader_engine(engine: Engine, *, sqlite_busy_timeout: float = 30.0) -> 
         url,
         isolation_level="AUTOCOMMIT",
         connect_args={"check_same_thread": False, "timeout": sqlite_busy_timeout},
+        **HIDE_PARAMETERS,
     )
 
     @event.listens_for(reader, "connect")

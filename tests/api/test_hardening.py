@@ -146,3 +146,49 @@ def _preflight(method: str, headers: str = "authorization") -> dict:
 
 def _names(header: str) -> set[str]:
     return {name.strip().lower() for name in header.split(",")}
+
+
+# What the logs keep -------------------------------------------------------------------------
+
+REFUSE_TOKENS = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_tokens BEFORE INSERT ON tokens "
+        "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_insert() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$",
+        "CREATE TRIGGER refuse_tokens BEFORE INSERT ON tokens "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_insert()",
+    ],
+}
+ALLOW_TOKENS = {
+    "sqlite": ["DROP TRIGGER refuse_tokens"],
+    "postgresql": ["DROP TRIGGER refuse_tokens ON tokens", "DROP FUNCTION refuse_insert()"],
+}
+
+
+@pytest.fixture
+def database_refuses_tokens(app, backend):
+    """The database itself refuses every new token, as a broken database would."""
+
+    def run(statements):
+        with app.extensions["db_engine"].begin() as conn:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+
+    run(REFUSE_TOKENS[backend])
+    yield
+    run(ALLOW_TOKENS[backend])
+
+
+def test_a_database_error_is_logged_without_the_values_of_the_statement(
+    http, auth, database_refuses_tokens, caplog
+):
+    body = {"name": "leaky-name-4711", "rights": ["clients:read"]}
+    answer = http.post("/v1/tokens", json=body, headers=auth)
+
+    assert answer.status_code == 500  # the database refused: nothing the caller can fix
+    assert "INSERT INTO tokens" in caplog.text  # the statement is there for the operator
+    assert "leaky-name-4711" not in caplog.text
+    assert "clients:read" not in caplog.text
