@@ -16,13 +16,26 @@ class BaseSchema(ma.Schema):
         unknown = ma.RAISE
 
 
-class UtcDateTime(fields.DateTime):
-    """A time written as ISO 8601 in UTC with a Z, as api.md promises."""
+class UtcDateTime(fields.AwareDateTime):
+    """A time written as ISO 8601 in UTC with a Z, as api.md promises; read with any offset,
+    never without one, and only when it is a time in UTC at all (years 1 to 9999 there)."""
+
+    default_error_messages = {"out_of_range": "Out of range once converted to UTC."}
+
+    def __init__(self, **kwargs):
+        super().__init__(format="iso", default_timezone=None, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:00:00-05:00 is past the last year Python knows
+            raise self.make_error("out_of_range") from None
 
 
 class StrictBoolean(fields.Boolean):

@@ -17,7 +17,10 @@ class TokenCreateSchema(BaseSchema):
         required=True,
         validate=validate.Length(max=len(ALL_RIGHTS)),
     )
-    expires_at = fields.AwareDateTime(allow_none=True, format="iso", default_timezone=None)
+    expires_at = UtcDateTime(
+        allow_none=True,
+        metadata={"description": "ISO 8601 with a Z or an offset; in the future"},
+    )
 
 
 class TokenSchema(BaseSchema):

@@ -192,3 +192,29 @@ def test_a_database_error_is_logged_without_the_values_of_the_statement(
     assert "INSERT INTO tokens" in caplog.text  # the statement is there for the operator
     assert "leaky-name-4711" not in caplog.text
     assert "clients:read" not in caplog.text
+
+
+# Times a caller sends -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "expires_at",
+    ["9999-12-31T23:59:59-05:00", "0001-01-01T00:30:00+01:00", "2030-01-01T00:00:00", "2030-13-01"],
+)
+def test_a_time_that_is_no_time_in_utc_is_a_422_on_its_field(
+    http, auth, snapshot, problem, expires_at
+):
+    before = snapshot()
+    body = {"name": "robot", "rights": [], "expires_at": expires_at}
+    answer = http.post("/v1/tokens", json=body, headers=auth)
+
+    problem(answer, 422, "validation_error", field="expires_at")
+    assert snapshot() == before
+
+
+def test_a_time_late_in_the_last_year_is_kept_in_utc(http, auth):
+    body = {"name": "robot", "rights": [], "expires_at": "9999-12-31T18:00:00-05:00"}
+    answer = http.post("/v1/tokens", json=body, headers=auth)
+
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["expires_at"] == "9999-12-31T23:00:00Z"
