@@ -15,6 +15,7 @@ from config import Config
 from db.changes import DatabaseChanges
 from db.engine import make_engine, make_reader_engine
 from db.uow import unit_of_work_factory
+from log_redaction import RedactSecrets
 from services import idempotency, tokens
 from services.delivery import Courier, answer_by, delivery_policy, sending_for
 from services.operations import CaseWareCloudProbe
@@ -24,6 +25,7 @@ from services.worker import BackgroundCourier
 def _configure_logging(app: Flask) -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactSecrets())  # whatever logs a URL or a header, no secret is kept
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
     )

@@ -1,10 +1,13 @@
 """An attacker's findings (issue 10), each checked through the HTTP interface."""
 
+import io
+import logging
 from types import SimpleNamespace
 
 import pytest
 
-from app import create_app
+from api.request_id import RequestIdFilter
+from app import _configure_logging, create_app
 
 FORGED_HOST = "evil.example"
 
@@ -218,3 +221,37 @@ def test_a_time_late_in_the_last_year_is_kept_in_utc(http, auth):
 
     assert answer.status_code == 201, answer.get_json()
     assert answer.get_json()["expires_at"] == "9999-12-31T23:00:00Z"
+
+
+@pytest.fixture
+def app_log(app):
+    """What the app's own log handler (app._configure_logging) writes, as text."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    _configure_logging(app)
+    handler = next(
+        h for h in root.handlers if any(isinstance(f, RequestIdFilter) for f in h.filters)
+    )
+    written = io.StringIO()
+    stream = handler.setStream(written)
+    yield written
+    handler.setStream(stream)
+    root.handlers[:], root.level = handlers, level
+
+
+def test_the_app_log_redacts_secrets_from_whatever_logs_them(app_log, make_token):
+    secret = make_token("robot", ["clients:read"])
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqYW4ifQ.c2lnbmF0dXJl"
+    werkzeug = logging.getLogger("werkzeug")
+    werkzeug.warning('"GET /v1/clients?access_token=%s&page=2 HTTP/1.1" 401 -', secret)
+    werkzeug.warning("GET /v1/clients?jwt=%s", jwt)
+    werkzeug.warning("GET /v1/clients?password=hunter2&secret=s3&key=k1&token=t1")
+    try:
+        raise ValueError(f"refused Bearer {secret}")
+    except ValueError:
+        logging.getLogger("api.errors").exception("unhandled error")
+
+    text = app_log.getvalue()
+    for value in (secret, jwt, "hunter2", "s3&", "k1", "t1"):
+        assert value not in text
+    assert "page=2" in text and text.count("[redacted]") >= 7

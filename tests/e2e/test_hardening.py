@@ -3,6 +3,8 @@
 import pytest
 import requests
 
+from tests.e2e.conftest import wait_until
+
 
 @pytest.fixture
 def running(gateway):
@@ -24,3 +26,18 @@ def test_no_answer_names_the_server_software(running):
         assert "Server" not in answer.headers, (answer.url, answer.headers["Server"])
         assert answer.headers["X-Frame-Options"] == "DENY", answer.url
         assert answer.headers["X-Content-Type-Options"] == "nosniff", answer.url
+
+
+def test_the_access_log_keeps_no_secret_from_a_query_string(running, tmp_path):
+    base = running["base"]
+    token = running["headers"]["Authorization"].split()[1]
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqYW4ifQ.c2lnbmF0dXJl"
+    for query in (f"access_token={token}", f"jwt={jwt}", "password=hunter2&page=2"):
+        answer = requests.get(f"{base}/v1/clients?{query}", timeout=5)
+        assert answer.status_code == 401  # a token in the query string is refused
+
+    log = tmp_path / "gateway.log"
+    wait_until(lambda: log.read_text().count("/v1/clients?") >= 3, 10, "the access log")
+    text = log.read_text()
+    assert token not in text and jwt not in text and "hunter2" not in text
+    assert "access_token=[redacted]" in text and "page=2" in text
