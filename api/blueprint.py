@@ -5,7 +5,8 @@ import json
 from functools import reduce
 
 import flask_smorest
-from flask import request
+from flask import current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from api import auth, errors, idempotency
 
@@ -40,9 +41,21 @@ class Blueprint(flask_smorest.Blueprint):
         return self.doc(parameters=[IDEMPOTENCY_KEY, IF_MATCH] if if_match else [IDEMPOTENCY_KEY])
 
 
+def _read_body() -> bytes:
+    """The request body; one sent without Content-Length (chunked) and over the limit is a 413,
+    as one with it is, instead of being cut at the limit and judged as broken JSON."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is None and limit is not None:
+        request.max_content_length = limit + 1  # one byte past the limit tells the two apart
+    body = request.get_data(cache=True)
+    if limit is not None and len(body) > limit:
+        raise RequestEntityTooLarge()
+    return body
+
+
 def _require_json_body():
     """A body that is not JSON, or nested past reason, is a 400 before any parser sees it."""
-    if request.method not in idempotency.MUTATING or not request.get_data(cache=True):
+    if request.method not in idempotency.MUTATING or not _read_body():
         return None
     if not request.is_json:
         return errors.problem(

@@ -1,6 +1,7 @@
 """An attacker's findings (issue 10), each checked through the HTTP interface."""
 
 import io
+import json
 import logging
 from types import SimpleNamespace
 
@@ -10,6 +11,7 @@ from api.request_id import RequestIdFilter
 from app import _configure_logging, create_app
 
 FORGED_HOST = "evil.example"
+MIB = 1024 * 1024
 
 
 @pytest.fixture
@@ -255,3 +257,35 @@ def test_the_app_log_redacts_secrets_from_whatever_logs_them(app_log, make_token
     for value in (secret, jwt, "hunter2", "s3&", "k1", "t1"):
         assert value not in text
     assert "page=2" in text and text.count("[redacted]") >= 7
+
+
+# Bodies sent in chunks ----------------------------------------------------------------------
+
+
+def _chunked(body: bytes) -> dict:
+    """A body as a chunked request carries it: a stream, no Content-Length."""
+    return {
+        "input_stream": io.BytesIO(body),
+        "headers": {"Transfer-Encoding": "chunked", "Content-Type": "application/json"},
+        "environ_overrides": {"wsgi.input_terminated": True},  # as gunicorn says of chunked
+    }
+
+
+def test_a_chunked_body_over_1_mib_is_a_413(http, auth, snapshot, problem):
+    before = snapshot()
+    body = json.dumps({"number": "1", "name": "x" * MIB}).encode()
+    request = _chunked(body)
+    answer = http.post("/v1/clients", headers={**auth, **request.pop("headers")}, **request)
+
+    problem(answer, 413, "payload_too_large")
+    assert snapshot() == before
+
+
+def test_a_chunked_body_of_exactly_1_mib_is_read_whole(http, auth, problem):
+    padding = MIB - len(json.dumps({"number": "1", "name": ""}))
+    body = json.dumps({"number": "1", "name": "x" * padding}).encode()
+    assert len(body) == MIB
+    request = _chunked(body)
+    answer = http.post("/v1/clients", headers={**auth, **request.pop("headers")}, **request)
+
+    problem(answer, 422, "validation_error", field="name")  # too long a name, but valid JSON

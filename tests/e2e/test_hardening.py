@@ -41,3 +41,21 @@ def test_the_access_log_keeps_no_secret_from_a_query_string(running, tmp_path):
     text = log.read_text()
     assert token not in text and jwt not in text and "hunter2" not in text
     assert "access_token=[redacted]" in text and "page=2" in text
+
+
+def test_a_chunked_body_over_1_mib_is_a_413_over_a_real_socket(running):
+    def chunks():  # requests sends a generator chunked, with no Content-Length
+        yield b'{"number": "1", "name": "'
+        for _ in range(17):
+            yield b"x" * 65536
+        yield b'"}'
+
+    answer = requests.post(
+        f"{running['base']}/v1/clients",
+        data=chunks(),
+        headers={**running["headers"], "Content-Type": "application/json"},
+        timeout=10,
+    )
+
+    assert answer.status_code == 413, answer.text
+    assert answer.json()["code"] == "payload_too_large"
