@@ -14,7 +14,7 @@ def swagger_asset(filename: str):
     return send_from_directory(swagger_ui_path, filename, max_age=3600)
 
 
-@blp.route("/docs/start.js")
+@blp.route("/docs/assets/gateway-start.js")
 def swagger_start():
     """The script that starts Swagger UI: a file, so that /docs needs no inline script."""
     return send_from_directory(OWN_ASSETS, "swagger-start.js", max_age=3600)
