@@ -289,3 +289,63 @@ def test_a_chunked_body_of_exactly_1_mib_is_read_whole(http, auth, problem):
     answer = http.post("/v1/clients", headers={**auth, **request.pop("headers")}, **request)
 
     problem(answer, 422, "validation_error", field="name")  # too long a name, but valid JSON
+
+
+# Text a reader cannot see -------------------------------------------------------------------
+
+BLANK_VALUES = [" ", "   ", "\ufeff", "\u200b", "\u0085", "\u00a0\u3000", "\u2800", "\u3164"]
+# Control (Cc) and format (Cf) characters, refused anywhere in a text.
+HIDDEN_CHARACTERS = [
+    *("\t", "\n", "\r", "\x1b", "\x7f", "\u0085", "\u009b", "\u00ad", "\u200b", "\u200d"),
+    *("\u200e", "\u202e", "\u2066", "\u2069", "\ufeff", "\U000e0041"),
+]
+REQUIRED_TEXT = [  # (method, path, a valid body, the required text field)
+    ("POST", "/v1/clients", {"number": "7", "name": "Valid"}, "number"),
+    ("POST", "/v1/clients", {"number": "7", "name": "Valid"}, "name"),
+    ("PATCH", "/v1/clients/{client_id}", {}, "name"),
+    ("POST", "/v1/clients/{client_id}/contacts", {"last_name": "Valid"}, "last_name"),
+    ("PATCH", "/v1/contacts/{contact_id}", {}, "last_name"),
+]
+ANY_TEXT = REQUIRED_TEXT + [
+    ("PATCH", "/v1/clients/{client_id}", {}, "city"),
+    ("PATCH", "/v1/clients/{client_id}", {}, "email"),
+    ("PATCH", "/v1/contacts/{contact_id}", {}, "first_name"),
+    ("PATCH", "/v1/contacts/{contact_id}", {}, "infix"),
+]
+
+
+@pytest.fixture
+def ids(new_client, new_contact):
+    client = new_client(number="1001")
+    return {"client_id": client["id"], "contact_id": new_contact(client["id"])["id"]}
+
+
+def test_a_required_text_that_shows_nothing_is_a_422_naming_it(http, auth, ids, snapshot, problem):
+    before = snapshot([ids["client_id"]])
+    for method, path, valid, field in REQUIRED_TEXT:
+        for value in BLANK_VALUES:
+            body = {**valid, field: value}
+            answer = http.open(path.format(**ids), method=method, json=body, headers=auth)
+            problem(answer, 422, "validation_error", field=field)
+    assert snapshot([ids["client_id"]]) == before
+
+
+def test_a_control_or_format_character_anywhere_is_a_422_naming_the_field(
+    http, auth, ids, snapshot, problem
+):
+    before = snapshot([ids["client_id"]])
+    for method, path, valid, field in ANY_TEXT:
+        for hidden in HIDDEN_CHARACTERS:
+            value = f"a{hidden}b@example.nl" if field == "email" else f"Jan{hidden}sen"
+            body = {**valid, field: value}
+            answer = http.open(path.format(**ids), method=method, json=body, headers=auth)
+            problem(answer, 422, "validation_error", field=field)
+    assert snapshot([ids["client_id"]]) == before
+
+
+def test_text_with_ordinary_spaces_and_any_script_is_kept(http, auth, ids):
+    body = {"name": "  De Vries\u00a0& Zn. 日本 Ω  ", "city": "Den Haag"}
+    answer = http.patch(f"/v1/clients/{ids['client_id']}", json=body, headers=auth)
+
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["name"] == body["name"]
