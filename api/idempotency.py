@@ -1,5 +1,6 @@
 """Idempotency-Key on mutating requests: replay the first answer, refuse a reused key."""
 
+import functools
 import hashlib
 import json
 import re
@@ -60,16 +61,42 @@ def claim_key():
     return response
 
 
+def withhold_from_replay(*members: str):
+    """View decorator: these members of the JSON answer are never stored with the key, and a
+    replay shows them as null (a new token's secret: shown once, stored only as a hash)."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def withholding(*args, **kwargs):
+            g.idempotency_withheld = members
+            return view(*args, **kwargs)
+
+        return withholding
+
+    return decorate
+
+
+def _stored_body(response) -> str:
+    body = response.get_data(as_text=True)
+    withheld = g.pop("idempotency_withheld", ())
+    if not withheld or not response.is_json:
+        return body
+    answer = json.loads(body)
+    for member in withheld:
+        if member in answer:
+            answer[member] = None
+    return json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+
+
 def record_answer(response):
     """after_request: keep the answer for the key, or free the key when we failed."""
     key = g.pop("idempotency_key", None)
     if key is None:
         return response
-    # A 5xx is ours to retry; a no-store answer (a new token's secret) must not be kept.
-    if response.status_code >= 500 or "no-store" in response.headers.get("Cache-Control", ""):
+    if response.status_code >= 500:  # ours to retry: the next request runs afresh
         idempotency.release(uow(), g.actor.name, key)
         return response
     headers = {h: response.headers[h] for h in _KEPT_HEADERS if h in response.headers}
-    body = response.get_data(as_text=True)
+    body = _stored_body(response)
     idempotency.finish(uow(), g.actor.name, key, response.status_code, json.dumps(headers), body)
     return response

@@ -38,7 +38,14 @@ class NewTokenSchema(BaseSchema):
 
     name = fields.String()
     rights = fields.List(fields.String(), attribute="rights_list")
-    token = fields.String(attribute="secret")
+    token = fields.String(
+        attribute="secret",
+        allow_none=True,
+        metadata={
+            "description": "The secret, shown this once; null in a replay "
+            "(Idempotent-Replayed: true), as it is stored nowhere."
+        },
+    )
     created_at = UtcDateTime()
     expires_at = UtcDateTime(allow_none=True)
 

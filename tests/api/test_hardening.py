@@ -1,14 +1,17 @@
 """An attacker's findings (issue 10), each checked through the HTTP interface."""
 
+import hashlib
 import io
 import json
 import logging
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import select
 
 from api.request_id import RequestIdFilter
 from app import _configure_logging, create_app
+from db.models import IdempotencyRecord
 
 FORGED_HOST = "evil.example"
 MIB = 1024 * 1024
@@ -349,3 +352,28 @@ def test_text_with_ordinary_spaces_and_any_script_is_kept(http, auth, ids):
 
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["name"] == body["name"]
+
+
+# A new token, asked for twice -----------------------------------------------------------------
+
+
+def test_a_repeated_token_request_replays_the_first_answer_without_the_secret(http, auth, uow):
+    body = {"name": "robot", "rights": ["clients:read"]}
+    headers = {**auth, "Idempotency-Key": "new-robot"}
+    first = http.post("/v1/tokens", json=body, headers=headers)
+    again = http.post("/v1/tokens", json=body, headers=headers)
+
+    assert first.status_code == again.status_code == 201, again.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["Cache-Control"] == "no-store"
+    secret = first.get_json()["token"]
+    assert secret and again.get_json() == {**first.get_json(), "token": None}
+    listed = http.get("/v1/tokens", headers=auth).get_json()["items"]
+    assert [t["name"] for t in listed].count("robot") == 1
+    with uow() as work:
+        stored = " ".join(
+            r.response_body or "" for r in work.session.scalars(select(IdempotencyRecord))
+        )
+    assert secret not in stored and hashlib.sha256(secret.encode()).hexdigest() not in stored
+    robot = {"Authorization": f"Bearer {secret}"}
+    assert http.get("/v1/clients", headers=robot).status_code == 200  # the first secret works
