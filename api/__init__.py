@@ -2,6 +2,7 @@
 
 import http
 
+from apispec import BasePlugin
 from flask import Flask
 from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
@@ -10,6 +11,18 @@ from api import cors, docs, errors, headers, metrics, request_id
 from api.converters import MAX_ID, IdConverter
 from api.errors import PROBLEM_JSON
 from schemas.base import ProblemSchema
+
+
+class RequestIdPlugin(BasePlugin):
+    """Documents X-Request-ID, which every route honours, on every operation."""
+
+    def init_spec(self, spec):
+        spec.components.parameter("X-Request-ID", "header", request_id.PARAMETER)
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            parameters = operation.setdefault("parameters", [])
+            parameters.append("X-Request-ID")  # a reference to the component
 
 
 class Api(SmorestApi):
@@ -43,7 +56,7 @@ def register(app: Flask) -> Api:
 
     request_id.register(app)
     app.url_map.converters["id"] = IdConverter
-    api = Api(app)
+    api = Api(app, spec_kwargs={"extra_plugins": [RequestIdPlugin()]})
     api.register_converter(
         IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
     )

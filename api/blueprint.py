@@ -14,17 +14,29 @@ IDEMPOTENCY_KEY = {
     "in": "header",
     "name": "Idempotency-Key",
     "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-    "description": "Retry-safe key, scoped to your token: a retry with the same key and body gets "
-    "the first answer again (Idempotent-Replayed: true); another body is 422 "
-    "idempotency_key_reused; a retry while the first runs is 409. Kept at least 24 hours.",
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": idempotency.KEY_PATTERN,
+    },
+    "description": "Retry-safe key, scoped to your token: 1 to 255 printable ASCII characters, "
+    "no spaces (anything else is a 422 validation_error naming Idempotency-Key). A retry with "
+    "the same key and body gets the first answer again (Idempotent-Replayed: true) and changes "
+    "nothing; another body is 422 idempotency_key_reused; a retry while the first runs is 409. "
+    "Kept at least 24 hours.",
 }
 IF_MATCH = {
     "in": "header",
     "name": "If-Match",
     "required": False,
-    "schema": {"type": "string"},
-    "description": "The ETag you read; a stale tag is 412 and changes nothing.",
+    "schema": {
+        "type": "string",
+        "pattern": r'^(\*|"[\x21\x23-\x7e]*"(\s*,\s*"[\x21\x23-\x7e]*")*)$',
+    },
+    "description": 'The ETag you read, as it came ("..."), several separated by commas, or * '
+    'for any version. Only strong tags count: a weak one (W/"...") never matches. A tag that '
+    "is not the current version's is 412 precondition_failed and changes nothing.",
 }
 
 

@@ -13,7 +13,8 @@ from api.errors import problem
 from services import idempotency
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # printable ASCII, no space; documented as such
+_KEY = re.compile(KEY_PATTERN)
 # Headers worth replaying with a stored answer.
 _KEPT_HEADERS = ("Content-Type", "ETag", "Location")
 
@@ -44,7 +45,7 @@ def claim_key():
     key = request.headers.get("Idempotency-Key")
     if request.method not in MUTATING or key is None:
         return None
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):
         return problem(
             422,
             "Idempotency-Key must be 1 to 255 printable characters.",

@@ -4,6 +4,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -377,3 +378,66 @@ def test_a_repeated_token_request_replays_the_first_answer_without_the_secret(ht
     assert secret not in stored and hashlib.sha256(secret.encode()).hexdigest() not in stored
     robot = {"Authorization": f"Bearer {secret}"}
     assert http.get("/v1/clients", headers=robot).status_code == 200  # the first secret works
+
+
+# Header rules in the OpenAPI document ------------------------------------------------------
+
+MUTATING = {"post", "patch", "put", "delete"}
+
+
+@pytest.fixture
+def spec(http):
+    return http.get("/v1/openapi.json").get_json()
+
+
+def _parameters(spec, operation) -> dict:
+    """An operation's parameters by name, component references resolved."""
+    found = {}
+    for parameter in operation.get("parameters", []):
+        if "$ref" in parameter:
+            parameter = spec["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[1]]
+        found[parameter["name"]] = parameter
+    return found
+
+
+def _operations(spec):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in MUTATING | {"get"}:
+                yield f"{method.upper()} {path}", method, _parameters(spec, operation)
+
+
+def test_every_operation_states_the_header_rules_it_honours(spec):
+    for label, method, parameters in _operations(spec):
+        request_id = parameters["X-Request-ID"]
+        assert "replaced" in request_id["description"], label
+        if method in MUTATING:
+            key = parameters["Idempotency-Key"]["schema"]
+            assert key["maxLength"] == 255 and key["minLength"] == 1 and key["pattern"], label
+        if "If-Match" in parameters:
+            assert parameters["If-Match"]["schema"]["pattern"], label
+    with_tags = [label for label, _, parameters in _operations(spec) if "If-Match" in parameters]
+    assert "PATCH /v1/clients/{client_id}" in with_tags
+    assert "DELETE /v1/contacts/{contact_id}" in with_tags
+
+
+def test_the_documented_header_patterns_are_the_ones_enforced(spec, http, auth, new_client):
+    post = _parameters(spec, spec["paths"]["/v1/clients"]["post"])
+    key_pattern = re.compile(post["Idempotency-Key"]["schema"]["pattern"])
+    for key in ("k-1", "~!x" * 85, "a b", "ä", "x" * 256, ""):
+        body = {"number": f"n{len(key)}", "name": "X"}
+        answer = http.post("/v1/clients", json=body, headers={**auth, "Idempotency-Key": key})
+        assert (answer.status_code == 201) == bool(key_pattern.fullmatch(key)), (key, answer)
+
+    id_text = post["X-Request-ID"]["description"]
+    id_pattern = re.compile(re.search(r"`([^`]+)`", id_text).group(1))
+    for offered in ("abc-1:2.3_4", "x" * 128, "x" * 129, "a b", "a/b"):
+        echoed = http.get("/healthz", headers={"X-Request-ID": offered}).headers["X-Request-ID"]
+        assert (echoed == offered) == bool(id_pattern.fullmatch(offered)), offered
+
+    client = new_client(number="if-match")
+    etag = http.get(f"/v1/clients/{client['id']}", headers=auth).headers["ETag"]
+    patch = _parameters(spec, spec["paths"]["/v1/clients/{client_id}"]["patch"])
+    tag_pattern = re.compile(patch["If-Match"]["schema"]["pattern"])
+    assert tag_pattern.fullmatch(etag) and tag_pattern.fullmatch("*")
+    assert tag_pattern.fullmatch(f'"other", {etag}') and not tag_pattern.fullmatch(f"W/{etag}")
