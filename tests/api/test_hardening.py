@@ -391,13 +391,8 @@ def spec(http):
 
 
 def _parameters(spec, operation) -> dict:
-    """An operation's parameters by name, component references resolved."""
-    found = {}
-    for parameter in operation.get("parameters", []):
-        if "$ref" in parameter:
-            parameter = spec["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[1]]
-        found[parameter["name"]] = parameter
-    return found
+    """An operation's parameters by name."""
+    return {parameter["name"]: parameter for parameter in operation.get("parameters", [])}
 
 
 def _operations(spec):
