@@ -16,6 +16,7 @@ from config import Config
 from db.changes import DatabaseChanges
 from db.engine import make_engine, make_reader_engine
 from db.uow import unit_of_work_factory
+from log_redaction import RedactSecrets
 from services import idempotency, tokens
 from services.delivery import Courier, answer_by, delivery_policy, sending_for
 from services.operations import CaseWareCloudProbe
@@ -25,6 +26,7 @@ from services.worker import BackgroundCourier
 def _configure_logging(app: Flask) -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactSecrets())  # whatever logs a URL or a header, no secret is kept
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
     )
@@ -68,7 +70,8 @@ def _forget_expired_keys(app: Flask):
 
 def create_app(config: type[Config] | Config | None = None) -> Flask:
     """Build a gateway: storage, the /v1 API, the operator commands."""
-    app = Flask(__name__, static_folder=None)
+    # api/templates holds our Swagger UI page, which takes precedence over flask-smorest's.
+    app = Flask(__name__, static_folder=None, template_folder="api/templates")
     app.config.from_object(config or Config)
     app.json.sort_keys = False  # fields in the order the schemas declare them
     if not app.config["TESTING"]:

@@ -14,6 +14,11 @@ def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+def _list(name: str) -> list[str]:
+    """A comma-separated setting, empty items dropped."""
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
 class Config:
     """Settings for a running gateway; every variable is listed in .env.example."""
 
@@ -42,6 +47,9 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL") or None
     # Before every key in Redis: two gateways sharing one Redis keep their counts apart.
     RATE_LIMIT_KEY_PREFIX = os.environ.get("RATE_LIMIT_KEY_PREFIX", "gateway-rate-limits")
+    # Origins whose browser scripts may call /v1 (the AuditCase frontend), exactly as the
+    # browser sends them: "https://auditcase.example.nl". None by default: no CORS at all.
+    CORS_ORIGINS = _list("CORS_ORIGINS")
     SQLITE_BUSY_TIMEOUT_SECONDS = _float("SQLITE_BUSY_TIMEOUT_SECONDS", 30.0)
 
     # Durable delivery: a claimed change is another worker's to take after the lease; retries

@@ -3,6 +3,11 @@
 import multiprocessing
 import os
 
+import gunicorn.http.wsgi
+from gunicorn.glogging import Logger
+
+from log_redaction import RedactSecrets
+
 bind = os.environ.get("GATEWAY_BIND", "127.0.0.1:8080")
 # Threaded workers: every write waits on CaseWare Cloud, so a worker should hold many
 # requests in flight while the CPU stays free.
@@ -24,6 +29,35 @@ secure_scheme_headers = {}
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, with secrets redacted from its access and error logs: the request
+    line (%(r)s) carries the query string, where a caller may have put a token."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for log in (self.access_log, self.error_log):
+            if not any(isinstance(f, RedactSecrets) for f in log.filters):
+                log.addFilter(RedactSecrets())
+
+
+logger_class = RedactingLogger
+
+
+def _without_server_header(default_headers):
+    """gunicorn writes "Server: gunicorn" itself and has no setting for it; a caller learns
+    nothing from it but what to attack, so it is left out of every answer."""
+
+    def headers(response):
+        return [line for line in default_headers(response) if not line.startswith("Server:")]
+
+    return headers
+
+
+gunicorn.http.wsgi.Response.default_headers = _without_server_header(
+    gunicorn.http.wsgi.Response.default_headers
+)
 
 
 def post_worker_init(worker):

@@ -2,14 +2,24 @@
 
 import http
 
-from flask import Flask, Response
+from apispec import BasePlugin
+from flask import Flask
 from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
 
-from api import docs, errors, metrics, rate_limits, request_id
+from api import cors, docs, errors, headers, metrics, rate_limits, request_id
 from api.converters import MAX_ID, IdConverter
 from api.errors import PROBLEM_JSON
 from schemas.base import ProblemSchema
+
+
+class RequestIdPlugin(BasePlugin):
+    """Documents X-Request-ID, which every route honours, on every operation (in full, not
+    as a reference: readers of the document find every header of an operation in place)."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            operation.setdefault("parameters", []).append(dict(request_id.PARAMETER))
 
 
 class Api(SmorestApi):
@@ -46,7 +56,8 @@ def register(app: Flask) -> Api:
     request_id.register(app)
     rate_limits.register(app)
     app.url_map.converters["id"] = IdConverter
-    api = Api(app, spec_kwargs={"extra_plugins": [rate_limits.RateLimitsPlugin()]})
+    plugins = [rate_limits.RateLimitsPlugin(), RequestIdPlugin()]
+    api = Api(app, spec_kwargs={"extra_plugins": plugins})
     api.register_converter(
         IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
     )
@@ -58,10 +69,6 @@ def register(app: Flask) -> Api:
     api.register_blueprint(ops.blp)
     docs.register(app)
     metrics.register(app)
-
-    @app.after_request
-    def _no_sniff(response: Response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
-
+    headers.register(app)
+    cors.register(app)
     return api

@@ -5,7 +5,8 @@ import json
 from functools import reduce
 
 import flask_smorest
-from flask import request
+from flask import current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from api import auth, errors, idempotency, rate_limits
 
@@ -13,17 +14,29 @@ IDEMPOTENCY_KEY = {
     "in": "header",
     "name": "Idempotency-Key",
     "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-    "description": "Retry-safe key, scoped to your token: a retry with the same key and body gets "
-    "the first answer again (Idempotent-Replayed: true); another body is 422 "
-    "idempotency_key_reused; a retry while the first runs is 409. Kept at least 24 hours.",
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": idempotency.KEY_PATTERN,
+    },
+    "description": "Retry-safe key, scoped to your token: 1 to 255 printable ASCII characters, "
+    "no spaces (anything else is a 422 validation_error naming Idempotency-Key). A retry with "
+    "the same key and body gets the first answer again (Idempotent-Replayed: true) and changes "
+    "nothing; another body is 422 idempotency_key_reused; a retry while the first runs is 409. "
+    "Kept at least 24 hours.",
 }
 IF_MATCH = {
     "in": "header",
     "name": "If-Match",
     "required": False,
-    "schema": {"type": "string"},
-    "description": "The ETag you read; a stale tag is 412 and changes nothing.",
+    "schema": {
+        "type": "string",
+        "pattern": r'^(\*|"[\x21\x23-\x7e]*"(\s*,\s*"[\x21\x23-\x7e]*")*)$',
+    },
+    "description": 'The ETag you read, as it came ("..."), several separated by commas, or * '
+    'for any version. Only strong tags count: a weak one (W/"...") never matches. A tag that '
+    "is not the current version's is 412 precondition_failed and changes nothing.",
 }
 
 
@@ -40,9 +53,21 @@ class Blueprint(flask_smorest.Blueprint):
         return self.doc(parameters=[IDEMPOTENCY_KEY, IF_MATCH] if if_match else [IDEMPOTENCY_KEY])
 
 
+def _read_body() -> bytes:
+    """The request body; one sent without Content-Length (chunked) and over the limit is a 413,
+    as one with it is, instead of being cut at the limit and judged as broken JSON."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is None and limit is not None:
+        request.max_content_length = limit + 1  # one byte past the limit tells the two apart
+    body = request.get_data(cache=True)
+    if limit is not None and len(body) > limit:
+        raise RequestEntityTooLarge()
+    return body
+
+
 def _require_json_body():
     """A body that is not JSON, or nested past reason, is a 400 before any parser sees it."""
-    if request.method not in idempotency.MUTATING or not request.get_data(cache=True):
+    if request.method not in idempotency.MUTATING or not _read_body():
         return None
     if not request.is_json:
         return errors.problem(

@@ -1,5 +1,6 @@
 """Idempotency-Key on mutating requests: replay the first answer, refuse a reused key."""
 
+import functools
 import hashlib
 import json
 import re
@@ -12,7 +13,8 @@ from api.errors import problem
 from services import idempotency
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # printable ASCII, no space; documented as such
+_KEY = re.compile(KEY_PATTERN)
 # Headers worth replaying with a stored answer.
 _KEPT_HEADERS = ("Content-Type", "ETag", "Location")
 
@@ -43,7 +45,7 @@ def claim_key():
     key = request.headers.get("Idempotency-Key")
     if request.method not in MUTATING or key is None:
         return None
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):
         return problem(
             422,
             "Idempotency-Key must be 1 to 255 printable characters.",
@@ -60,16 +62,42 @@ def claim_key():
     return response
 
 
+def withhold_from_replay(*members: str):
+    """View decorator: these members of the JSON answer are never stored with the key, and a
+    replay shows them as null (a new token's secret: shown once, stored only as a hash)."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def withholding(*args, **kwargs):
+            g.idempotency_withheld = members
+            return view(*args, **kwargs)
+
+        return withholding
+
+    return decorate
+
+
+def _stored_body(response) -> str:
+    body = response.get_data(as_text=True)
+    withheld = g.pop("idempotency_withheld", ())
+    if not withheld or not response.is_json:
+        return body
+    answer = json.loads(body)
+    for member in withheld:
+        if member in answer:
+            answer[member] = None
+    return json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+
+
 def record_answer(response):
     """after_request: keep the answer for the key, or free the key when we failed."""
     key = g.pop("idempotency_key", None)
     if key is None:
         return response
-    # A 5xx is ours to retry; a no-store answer (a new token's secret) must not be kept.
-    if response.status_code >= 500 or "no-store" in response.headers.get("Cache-Control", ""):
+    if response.status_code >= 500:  # ours to retry: the next request runs afresh
         idempotency.release(uow(), g.actor.name, key)
         return response
     headers = {h: response.headers[h] for h in _KEPT_HEADERS if h in response.headers}
-    body = response.get_data(as_text=True)
+    body = _stored_body(response)
     idempotency.finish(uow(), g.actor.name, key, response.status_code, json.dumps(headers), body)
     return response

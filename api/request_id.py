@@ -6,12 +6,24 @@ import uuid
 
 from flask import Flask, g, has_request_context, request
 
-_SANE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+SANE_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+_SANE = re.compile(SANE_PATTERN)
+# How the OpenAPI document states the rule, on every operation.
+PARAMETER = {
+    "in": "header",
+    "name": "X-Request-ID",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "Your id for this request, for the logs and CaseWare Cloud. Taken when it is "
+    f"1 to 128 of letters, digits and . _ : - (`{SANE_PATTERN}`); any other value is not "
+    "refused but replaced by a new id (32 hex digits), as is a missing one. The answer's "
+    "X-Request-ID names the id used.",
+}
 
 
 def _assign():
     offered = request.headers.get("X-Request-ID", "")
-    g.request_id = offered if _SANE.match(offered) else uuid.uuid4().hex
+    g.request_id = offered if _SANE.fullmatch(offered) else uuid.uuid4().hex
 
 
 def _echo(response):

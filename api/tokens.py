@@ -2,6 +2,7 @@
 
 from flask.views import MethodView
 
+from api import idempotency
 from api.blueprint import protected_blueprint
 from api.context import actor, page_of, reader, uow
 from schemas.base import PageArgsSchema
@@ -27,14 +28,19 @@ class TokensViews(MethodView):
     @blp.response(201, NewTokenSchema)
     @blp.problems(400, 401, 403, 409, 413)
     @blp.mutation()
+    @idempotency.withhold_from_replay("token")
     def post(self, data):
-        """Issue a token; its secret is in `token`, shown this once. Right: admin."""
+        """Issue a token; its secret is in `token`, shown this once. Right: admin.
+
+        The secret is stored nowhere, only its hash. A retry with the same Idempotency-Key and
+        body gets the first answer again (`Idempotent-Replayed: true`) and issues no second
+        token, but its `token` is null: the secret cannot be shown twice. Whoever lost it
+        revokes the token and issues a new one."""
         token, secret = tokens.create_token(
             uow(), actor(), data["name"], data["rights"], data.get("expires_at")
         )
-        token.secret = secret  # carried to the answer only; never stored
-        # no-store: neither caches nor the idempotency store may keep the secret.
-        return token, {"Cache-Control": "no-store"}
+        token.secret = secret  # carried to this answer only (no cache keeps a /v1 answer)
+        return token
 
 
 @blp.route("/<string:name>")

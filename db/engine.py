@@ -12,6 +12,9 @@ from db.sqlite_writers import WriterLockedConnection, connection_class
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Statement errors (and their logs) show the SQL but never the values bound to it: those are
+# the firm's data, and a token's hash among them.
+HIDE_PARAMETERS = {"hide_parameters": True}
 
 
 # Kept connections per engine and process: more than a worker's threads (gunicorn's 8, and the
@@ -26,7 +29,7 @@ def make_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
     if not url.startswith("sqlite"):
         # No pre-ping: it costs a round trip per checkout. After a database restart the first
         # read that meets a dead connection renews the pool, and again_if_stale retries it.
-        return create_engine(url, **POOL)
+        return create_engine(url, **POOL, **HIDE_PARAMETERS)
 
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
     connect_args = {"check_same_thread": False, "timeout": sqlite_busy_timeout}
@@ -34,7 +37,7 @@ def make_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
         connect_args["factory"] = connection_class(make_url(url).database)
     # One shared connection keeps an in-memory database alive across sessions.
     pooling = {"poolclass": StaticPool} if in_memory else POOL
-    engine = create_engine(url, connect_args=connect_args, **pooling)
+    engine = create_engine(url, connect_args=connect_args, **pooling, **HIDE_PARAMETERS)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_conn, _record):
@@ -83,6 +86,7 @@ def make_reader_engine(engine: Engine, *, sqlite_busy_timeout: float = 30.0) -> 
             url.update_query_dict({"options": options}),
             isolation_level="AUTOCOMMIT",
             **POOL,
+            **HIDE_PARAMETERS,
         )
     if url.database in (None, "", ":memory:"):
         return engine  # its one connection holds the database: readers share it
@@ -91,6 +95,7 @@ def make_reader_engine(engine: Engine, *, sqlite_busy_timeout: float = 30.0) -> 
         isolation_level="AUTOCOMMIT",
         connect_args={"check_same_thread": False, "timeout": sqlite_busy_timeout},
         **POOL,
+        **HIDE_PARAMETERS,
     )
 
     @event.listens_for(reader, "connect")

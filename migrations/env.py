@@ -23,7 +23,7 @@ def run(conn) -> None:
 if connection is not None:
     run(connection)
 else:
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = create_engine(url, poolclass=pool.NullPool, hide_parameters=True)
     with engine.connect() as conn:
         run(conn)
     engine.dispose()

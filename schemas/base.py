@@ -1,6 +1,7 @@
 """Shared pieces: the strict base schema, problem+json, and paged lists."""
 
 import re
+import unicodedata
 from datetime import UTC
 
 import marshmallow as ma
@@ -16,13 +17,26 @@ class BaseSchema(ma.Schema):
         unknown = ma.RAISE
 
 
-class UtcDateTime(fields.DateTime):
-    """A time written as ISO 8601 in UTC with a Z, as api.md promises."""
+class UtcDateTime(fields.AwareDateTime):
+    """A time written as ISO 8601 in UTC with a Z, as api.md promises; read with any offset,
+    never without one, and only when it is a time in UTC at all (years 1 to 9999 there)."""
+
+    default_error_messages = {"out_of_range": "Out of range once converted to UTC."}
+
+    def __init__(self, **kwargs):
+        super().__init__(format="iso", default_timezone=None, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:00:00-05:00 is past the last year Python knows
+            raise self.make_error("out_of_range") from None
 
 
 class StrictBoolean(fields.Boolean):
@@ -34,24 +48,45 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
-_CONTROL_CHARACTERS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"  # tab, LF and CR are text
-_CONTROL = re.compile(f"[{_CONTROL_CHARACTERS}]")
-# The same rule in the OpenAPI document, so that clients (and Swagger UI) know it up front.
-PRINTABLE_PATTERN = f"^[^{_CONTROL_CHARACTERS}]*$"
+# Refused anywhere in text: control characters (Unicode Cc: NUL, tab, line breaks, DEL, C1)
+# and format characters (Cf: the byte order mark, zero-width spaces and joiners, the bidi
+# overrides and isolates that make a name read other than it is). printable() checks the
+# categories themselves; the OpenAPI pattern lists them as of Unicode 14, below U+10000.
+_REFUSED = (
+    r"\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    r"\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+)
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf"})
+# What shows nothing though it is neither: spaces of every width, and letters and marks that
+# are drawn blank (Hangul fillers, the braille blank, variation selectors, ...).
+_BLANK = (
+    r"\x20\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+    r"\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180d\u180f\u2800\u3164\ufe00-\ufe0f\uffa0"
+)
+_ONLY_BLANK = re.compile(f"^[{_BLANK}]*$")
+# The same rules in the OpenAPI document, so that clients (and Swagger UI) know them up front.
+PRINTABLE_PATTERN = f"^[^{_REFUSED}]*$"
+NOT_BLANK_PATTERN = f"^[^{_REFUSED}]*[^{_REFUSED}{_BLANK}][^{_REFUSED}]*$"
 
 
 def printable(value: str) -> None:
-    """No control characters (NUL among them) and nothing that is not valid UTF-8."""
-    if _CONTROL.search(value):
-        raise ma.ValidationError("Control characters are not allowed.")
+    """No control or format characters, and nothing that is not valid UTF-8."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise ma.ValidationError("Not valid Unicode text.") from None
+    if any(unicodedata.category(c) in _REFUSED_CATEGORIES for c in value):
+        raise ma.ValidationError("Control and invisible format characters are not allowed.")
+
+
+def not_blank(value: str) -> None:
+    """Something a reader can see: not only spaces and invisible characters."""
+    if value and (_ONLY_BLANK.match(value) or value.isspace()):  # "" is Length's to refuse
+        raise ma.ValidationError("Must not be blank.")
 
 
 class _Printable:
-    """A string field mixin that refuses, and documents, control characters."""
+    """A string field mixin that refuses, and documents, control and format characters."""
 
     def __init__(self, *args, validate=None, metadata=None, **kwargs):
         validators = [printable, *([validate] if callable(validate) else validate or [])]
@@ -60,7 +95,7 @@ class _Printable:
 
 
 class Text(_Printable, fields.String):
-    """A string that refuses control characters and broken Unicode."""
+    """A string that refuses control and format characters and broken Unicode."""
 
 
 class Email(_Printable, fields.Email):
@@ -68,11 +103,17 @@ class Email(_Printable, fields.Email):
 
 
 def text(max_length: int, *, min_length: int = 0, example: str | None = None, **kwargs) -> Text:
-    """A string field of bounded length. Give it an example: without one, Swagger UI invents
-    a random string from the pattern and offers it to testers."""
+    """A string field of bounded length; with a min_length, blank is not a value either.
+    Give it an example: without one, Swagger UI invents a random string from the pattern and
+    offers it to testers."""
+    metadata = kwargs.pop("metadata", {})
     if example is not None:
-        kwargs["metadata"] = {"example": example, **kwargs.get("metadata", {})}
-    return Text(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+        metadata = {"example": example, **metadata}
+    validators = [validate.Length(min=min_length, max=max_length)]
+    if min_length > 0:
+        validators.append(not_blank)
+        metadata = {"pattern": NOT_BLANK_PATTERN, **metadata}
+    return Text(validate=validators, metadata=metadata, **kwargs)
 
 
 def optional_text(max_length: int, **kwargs) -> fields.String:

@@ -17,7 +17,10 @@ class TokenCreateSchema(BaseSchema):
         required=True,
         validate=validate.Length(max=len(ALL_RIGHTS)),
     )
-    expires_at = fields.AwareDateTime(allow_none=True, format="iso", default_timezone=None)
+    expires_at = UtcDateTime(
+        allow_none=True,
+        metadata={"description": "ISO 8601 with a Z or an offset; in the future"},
+    )
 
 
 class TokenSchema(BaseSchema):
@@ -35,7 +38,14 @@ class NewTokenSchema(BaseSchema):
 
     name = fields.String()
     rights = fields.List(fields.String(), attribute="rights_list")
-    token = fields.String(attribute="secret")
+    token = fields.String(
+        attribute="secret",
+        allow_none=True,
+        metadata={
+            "description": "The secret, shown this once; null in a replay "
+            "(Idempotent-Replayed: true), as it is stored nowhere."
+        },
+    )
     created_at = UtcDateTime()
     expires_at = UtcDateTime(allow_none=True)
 

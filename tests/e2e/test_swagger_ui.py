@@ -27,6 +27,8 @@ def page(gateway):
         page = browser.new_page()
         page.requested = []
         page.on("request", lambda request: page.requested.append(request.url))
+        page.errors = []  # what the Content-Security-Policy of /docs blocked
+        page.on("console", lambda m: "Security Policy" in m.text and page.errors.append(m.text))
         yield page
         browser.close()
 
@@ -77,3 +79,11 @@ def test_a_tester_authorizes_and_creates_reads_changes_and_deletes_a_client(page
     gone = requests.get(f"{base}/v1/clients/{created['id']}", headers=headers, timeout=5)
     assert gone.status_code == 404
     assert page.requested and all(url.startswith(base) for url in page.requested), page.requested
+    # The page runs under the Content-Security-Policy of /docs without tripping it.
+    assert not page.errors, page.errors
+
+
+def test_the_docs_page_may_not_be_framed_by_another_site(page, gateway):
+    answer = requests.get(f"{gateway['base']}/docs", timeout=5)
+    assert answer.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]

@@ -5,7 +5,7 @@ import re
 import marshmallow as ma
 import pytest
 
-from schemas.base import PRINTABLE_PATTERN, printable
+from schemas.base import NOT_BLANK_PATTERN, PRINTABLE_PATTERN, printable
 from schemas.clients import ClientCreateSchema
 
 SAMPLES = [
@@ -32,5 +32,5 @@ def test_the_documented_pattern_agrees_with_the_validator(value):
 
 def test_client_text_fields_carry_the_pattern_in_their_documentation():
     fields = ClientCreateSchema().fields
-    assert fields["name"].metadata["pattern"] == PRINTABLE_PATTERN
+    assert fields["name"].metadata["pattern"] == NOT_BLANK_PATTERN  # required: not blank either
     assert fields["email"].metadata["pattern"] == PRINTABLE_PATTERN
