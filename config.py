@@ -28,6 +28,14 @@ class Config:
     # last_used_at of a token is written at most this often, to keep reads free of writes.
     TOKEN_TOUCH_SECONDS = _int("TOKEN_TOUCH_SECONDS", 60)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # People's JWTs, signed by AuditCase (services/people.py): none of these set, JWTs are
+    # refused. RS256 and ES256 take JWT_PUBLIC_KEY (a PEM or JWKS, or @path to one); HS256
+    # takes JWT_SECRET (32 bytes at least).
+    JWT_ALGORITHM = os.environ.get("JWT_ALGORITHM", "")
+    JWT_PUBLIC_KEY = os.environ.get("JWT_PUBLIC_KEY", "")
+    JWT_SECRET = os.environ.get("JWT_SECRET", "")
+    JWT_ISSUER = os.environ.get("JWT_ISSUER", "")
+    JWT_AUDIENCE = os.environ.get("JWT_AUDIENCE", "")
     SQLITE_BUSY_TIMEOUT_SECONDS = _float("SQLITE_BUSY_TIMEOUT_SECONDS", 30.0)
 
     # Durable delivery: a claimed change is another worker's to take after the lease; retries
