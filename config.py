@@ -81,8 +81,9 @@ class Config:
         "security": [{"bearerAuth": []}],
         "info": {
             "description": "Links AuditCase clients and their contact persons to CaseWare Cloud. "
-            "Authorize with a gateway token (Bearer). Errors are application/problem+json with a "
-            "stable `code`; lists are paged; single resources carry an ETag and honour If-Match."
+            "Authorize with a gateway token, or a person's JWT signed by AuditCase (Bearer). "
+            "Errors are application/problem+json with a stable `code`; lists are paged; single "
+            "resources carry an ETag and honour If-Match."
         },
     }
     OPENAPI_SWAGGER_UI_CONFIG = {"persistAuthorization": True, "validatorUrl": None}
