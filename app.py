@@ -4,6 +4,7 @@ import logging
 from datetime import timedelta
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import api
 import cli
@@ -47,6 +48,17 @@ def _caseware_cloud(app: Flask):
         "CaseWare Cloud is not configured: changes will wait in the delivery queue"
     )
     return UnconfiguredCaseWareCloud()
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES proxies, the client's address and scheme are the ones they forward."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops < 0:
+        raise RuntimeError("TRUSTED_PROXIES must be 0 or more")
+    if hops:
+        # Each proxy appends the address it saw; only the last `hops` entries are theirs, the
+        # rest is whatever the client wrote.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _forget_expired_keys(app: Flask):
@@ -103,4 +115,5 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
 
     api.register(app)
     cli.register(app)
+    _trust_proxies(app)
     return app

@@ -36,6 +36,20 @@ class Config:
     JWT_SECRET = os.environ.get("JWT_SECRET", "")
     JWT_ISSUER = os.environ.get("JWT_ISSUER", "")
     JWT_AUDIENCE = os.environ.get("JWT_AUDIENCE", "")
+    # Proxies in front of gunicorn (nginx: 1) whose X-Forwarded-For and X-Forwarded-Proto are
+    # believed; with 0 those headers are ignored and the client is the socket's peer.
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+    # Rate limits, in flask-limiter's notation ("120/minute", "10/second;1000/hour"): reads
+    # (GET, HEAD) and writes per caller (a token's name or a person's JWT sub), and failed
+    # authentications per client address.
+    RATE_LIMIT_READS = os.environ.get("RATE_LIMIT_READS", "1200/minute")
+    RATE_LIMIT_WRITES = os.environ.get("RATE_LIMIT_WRITES", "120/minute")
+    RATE_LIMIT_AUTH_FAILURES = os.environ.get("RATE_LIMIT_AUTH_FAILURES", "20/minute")
+    # Where the counts live: Redis, shared by every worker and machine (redis://host:6379/0);
+    # unset, each process counts alone in its memory.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    # Before every key in Redis: two gateways sharing one Redis keep their counts apart.
+    RATE_LIMIT_KEY_PREFIX = os.environ.get("RATE_LIMIT_KEY_PREFIX", "gateway-rate-limits")
     SQLITE_BUSY_TIMEOUT_SECONDS = _float("SQLITE_BUSY_TIMEOUT_SECONDS", 30.0)
 
     # Durable delivery: a claimed change is another worker's to take after the lease; retries
@@ -83,7 +97,8 @@ class Config:
             "description": "Links AuditCase clients and their contact persons to CaseWare Cloud. "
             "Authorize with a gateway token, or a person's JWT signed by AuditCase (Bearer). "
             "Errors are application/problem+json with a stable `code`; lists are paged; single "
-            "resources carry an ETag and honour If-Match."
+            "resources carry an ETag and honour If-Match. Reads and writes are rate-limited per "
+            "caller (429 with Retry-After; RateLimit-* headers say what is left)."
         },
     }
     OPENAPI_SWAGGER_UI_CONFIG = {"persistAuthorization": True, "validatorUrl": None}
@@ -103,3 +118,6 @@ class TestConfig(Config):
     DELIVERY_BACKOFF_CAP = 0.005
     DELIVERY_WAIT_SECONDS = 1.0
     CWC_BREAKER_RESET_SECONDS = 0.2
+    # Out of the way of the suite; the rate limit tests set their own, and Redis, themselves.
+    RATE_LIMIT_READS = RATE_LIMIT_WRITES = RATE_LIMIT_AUTH_FAILURES = "1000000/minute"
+    REDIS_URL = None

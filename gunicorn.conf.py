@@ -18,6 +18,9 @@ keepalive = 5
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 16384
+# gunicorn itself believes X-Forwarded-Proto from 127.0.0.1 by default; here the app alone
+# decides whom to believe (TRUSTED_PROXIES, config.py), so that 0 means no forwarded header counts.
+secure_scheme_headers = {}
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'

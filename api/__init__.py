@@ -6,7 +6,7 @@ from flask import Flask, Response
 from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
 
-from api import docs, errors, metrics, request_id
+from api import docs, errors, metrics, rate_limits, request_id
 from api.converters import MAX_ID, IdConverter
 from api.errors import PROBLEM_JSON
 from schemas.base import ProblemSchema
@@ -23,6 +23,8 @@ class Api(SmorestApi):
     def _register_responses(self):
         for status in http.HTTPStatus:
             response = {"description": status.phrase}
+            if status == 429:
+                response["headers"] = {"Retry-After": "Retry-After", **rate_limits.HEADER_REFS}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
                 response["example"] = errors.example_problem(status)
@@ -38,12 +40,13 @@ class Api(SmorestApi):
 
 
 def register(app: Flask) -> Api:
-    """Wire request ids, errors, the /v1 resources, the spec and Swagger UI into `app`."""
+    """Wire request ids, rate limits, errors, the /v1 resources, the spec and Swagger UI."""
     from api import clients, contacts, deliveries, links, ops, tokens
 
     request_id.register(app)
+    rate_limits.register(app)
     app.url_map.converters["id"] = IdConverter
-    api = Api(app)
+    api = Api(app, spec_kwargs={"extra_plugins": [rate_limits.RateLimitsPlugin()]})
     api.register_converter(
         IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
     )

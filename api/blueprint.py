@@ -7,7 +7,7 @@ from functools import reduce
 import flask_smorest
 from flask import request
 
-from api import auth, errors, idempotency
+from api import auth, errors, idempotency, rate_limits
 
 IDEMPOTENCY_KEY = {
     "in": "header",
@@ -58,9 +58,12 @@ def _require_json_body():
 
 
 def protected_blueprint(*args, **kwargs) -> Blueprint:
-    """A /v1 blueprint: every route needs a bearer token; mutating ones honour Idempotency-Key."""
+    """A /v1 blueprint: every route needs a bearer token and counts against its caller's rate
+    limit; mutating ones honour Idempotency-Key."""
     blp = Blueprint(*args, **kwargs)
+    blp.before_request(rate_limits.check_address)
     blp.before_request(auth.authenticate)
+    blp.before_request(rate_limits.check_caller)
     blp.before_request(_require_json_body)
     blp.before_request(idempotency.claim_key)
     blp.after_request(idempotency.record_answer)

@@ -56,6 +56,10 @@ EXAMPLES = {
         "detail": "Invalid fields: name.",
         "errors": {"name": ["Missing data for required field."]},
     },
+    429: {
+        "detail": "This caller has made more writes than its limit (120/minute); "
+        "try again after Retry-After seconds."
+    },
     500: {"detail": "The gateway could not answer this request."},
     503: {"detail": "The gateway cannot reach its database; try again shortly."},
 }

@@ -13,6 +13,17 @@ from db.models import Client, Contact, Delivery, IdempotencyRecord, Link, LinkEv
 from domain.emails import login_key
 
 
+def _one_row(session: Session, statement, params: dict):
+    """One row of a Core statement, or None. Outside a transaction (a reader's single
+    statement) it runs on a pooled connection of its own: a session's transaction bookkeeping
+    cost more than the statement (the hot read path: link views, token checks). Inside one, it
+    runs in it, seeing what the transaction wrote."""
+    if session.in_transaction():
+        return session.execute(statement, params).one_or_none()
+    with session.get_bind().connect() as connection:
+        return connection.execute(statement, params).one_or_none()
+
+
 def _linked(record_type: str, record_id, linked: bool):
     """A WHERE clause: the record's switch is on (linked) or not (no link, or one that is off)."""
     on = exists().where(
@@ -99,7 +110,7 @@ class TokenRepository(_Repository):
 
     def by_hash(self, token_hash: str):
         """The token's row (id, name, token_hash, rights, expires_at, last_used_at), or None."""
-        return self.session.execute(TOKEN_BY_HASH, {"token_hash": token_hash}).one_or_none()
+        return _one_row(self.session, TOKEN_BY_HASH, {"token_hash": token_hash})
 
     def page_by_name(self, page: int, page_size: int):
         stmt = select(Token).order_by(Token.name)
@@ -139,12 +150,12 @@ class LinkRepository(_Repository):
     def client_view(self, client_id: int):
         """One row for a client's link view: kind, status and the link's columns (id None
         when it has no link), or None when there is no such client."""
-        return self.session.execute(CLIENT_LINK, {"record_id": client_id}).one_or_none()
+        return _one_row(self.session, CLIENT_LINK, {"record_id": client_id})
 
     def contact_view(self, contact_id: int):
         """One row for a contact's link view: email, client_linked, email_in_use and the
         link's columns, or None when there is no such contact."""
-        return self.session.execute(CONTACT_LINK, {"record_id": contact_id}).one_or_none()
+        return _one_row(self.session, CONTACT_LINK, {"record_id": contact_id})
 
     def for_record(
         self, record_type: str, record_id: int, *, for_update: bool = False

@@ -90,8 +90,14 @@ def cwc_sim(cwc_sim_server):
     cwc_sim_server.accept_connections()
 
 
+@pytest.fixture
+def app_settings() -> dict:
+    """Settings over TestConfig for the app fixture (a test module may override this fixture)."""
+    return {}
+
+
 @pytest.fixture(params=BACKENDS)
-def app(request, migrated_databases, cwc_sim):
+def app(request, migrated_databases, cwc_sim, app_settings):
     """A gateway on a migrated, empty database of each backend, pointed at the simulator."""
 
     class Config(TestConfig):
@@ -100,6 +106,7 @@ def app(request, migrated_databases, cwc_sim):
         CWC_CLIENT_ID = cwc_sim.client_id
         CWC_CLIENT_SECRET = cwc_sim.client_secret
         locals().update(FAST_CWC)
+        locals().update(app_settings)
 
     application = create_app(Config)
     engine = application.extensions["db_engine"]
