@@ -17,7 +17,7 @@ from db.changes import DatabaseChanges
 from db.engine import make_engine, make_reader_engine
 from db.uow import unit_of_work_factory
 from log_redaction import RedactSecrets
-from services import idempotency, tokens
+from services import idempotency, people, tokens
 from services.delivery import Courier, answer_by, delivery_policy, sending_for
 from services.operations import CaseWareCloudProbe
 from services.worker import BackgroundCourier
@@ -76,6 +76,8 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
     app.json.sort_keys = False  # fields in the order the schemas declare them
     if not app.config["TESTING"]:
         _configure_logging(app)
+    # Checked before anything starts: a gateway with unusable JWT settings must not serve.
+    app.extensions["jwt_settings"] = people.settings_from_config(app.config)
 
     engine = make_engine(
         app.config["DATABASE_URL"], sqlite_busy_timeout=app.config["SQLITE_BUSY_TIMEOUT_SECONDS"]

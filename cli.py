@@ -1,4 +1,5 @@
-"""Operator commands: `flask --app app db upgrade`, `token create|list|revoke`, `demo seed`."""
+"""Operator commands: `flask --app app db upgrade`, `token create|list|revoke`, `jwt issue`,
+`demo seed`."""
 
 import contextlib
 import signal
@@ -12,7 +13,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from domain.rights import ALL_RIGHTS
-from services import clients, contacts, deliveries, idempotency, tokens
+from services import clients, contacts, deliveries, idempotency, people, tokens
 from services.tokens import OPERATOR
 from services.worker import BackgroundCourier
 
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parent
 
 db_cli = AppGroup("db", help="Database schema (Alembic).")
 token_cli = AppGroup("token", help="API tokens.")
+jwt_cli = AppGroup("jwt", help="People's JWTs, for local testing.")
 
 
 def alembic_config(database_url: str) -> AlembicConfig:
@@ -93,6 +95,26 @@ def token_revoke(name):
     """Revoke a token; every worker refuses it from the next request on."""
     tokens.revoke_token(_uow(), OPERATOR, name)
     click.echo(f"token {name} revoked")
+
+
+@jwt_cli.command("issue")
+@click.option("--sub", "subject", required=True, help="The person's id (the JWT's sub).")
+@click.option("--name", required=True, help="The person's name, as the link history shows it.")
+@click.option(
+    "--rights", required=True, callback=_rights, help=f"Comma-separated: {','.join(ALL_RIGHTS)}"
+)
+@click.option("--minutes", type=click.IntRange(1, 24 * 60), default=60, show_default=True)
+def jwt_issue(subject, name, rights, minutes):
+    """Print a JWT as AuditCase signs it; only with JWT_ALGORITHM=HS256 and JWT_SECRET."""
+    try:
+        token = people.issue_for_testing(
+            current_app.extensions["jwt_settings"], subject, name, rights, minutes
+        )
+    except people.JwtSettingsError as error:
+        raise click.ClickException(str(error)) from None
+    except people.InvalidJwt as error:
+        raise click.BadParameter(error.reason) from None
+    click.echo(token)
 
 
 DEMO_CLIENTS = [
@@ -212,6 +234,7 @@ def deliveries_command(state, retry_id):
 def register(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(token_cli)
+    app.cli.add_command(jwt_cli)
     app.cli.add_command(demo_data)
     app.cli.add_command(worker)
     app.cli.add_command(deliveries_command)

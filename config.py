@@ -33,6 +33,14 @@ class Config:
     # last_used_at of a token is written at most this often, to keep reads free of writes.
     TOKEN_TOUCH_SECONDS = _int("TOKEN_TOUCH_SECONDS", 60)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # People's JWTs, signed by AuditCase (services/people.py): none of these set, JWTs are
+    # refused. RS256 and ES256 take JWT_PUBLIC_KEY (a PEM or JWKS, or @path to one); HS256
+    # takes JWT_SECRET (32 bytes at least).
+    JWT_ALGORITHM = os.environ.get("JWT_ALGORITHM", "")
+    JWT_PUBLIC_KEY = os.environ.get("JWT_PUBLIC_KEY", "")
+    JWT_SECRET = os.environ.get("JWT_SECRET", "")
+    JWT_ISSUER = os.environ.get("JWT_ISSUER", "")
+    JWT_AUDIENCE = os.environ.get("JWT_AUDIENCE", "")
     # Proxies in front of gunicorn (nginx: 1) whose X-Forwarded-For and X-Forwarded-Proto are
     # believed; with 0 those headers are ignored and the client is the socket's peer.
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
@@ -95,10 +103,10 @@ class Config:
         "security": [{"bearerAuth": []}],
         "info": {
             "description": "Links AuditCase clients and their contact persons to CaseWare Cloud. "
-            "Authorize with a gateway token (Bearer). Errors are application/problem+json with a "
-            "stable `code`; lists are paged; single resources carry an ETag and honour If-Match. "
-            "Reads and writes are rate-limited per caller (429 with Retry-After; RateLimit-* "
-            "headers say what is left)."
+            "Authorize with a gateway token, or a person's JWT signed by AuditCase (Bearer). "
+            "Errors are application/problem+json with a stable `code`; lists are paged; single "
+            "resources carry an ETag and honour If-Match. Reads and writes are rate-limited per "
+            "caller (429 with Retry-After; RateLimit-* headers say what is left)."
         },
     }
     OPENAPI_SWAGGER_UI_CONFIG = {"persistAuthorization": True, "validatorUrl": None}

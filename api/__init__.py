@@ -62,7 +62,12 @@ def register(app: Flask) -> Api:
         IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
     )
     api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A gateway token"}
+        "bearerAuth",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A gateway token, or a JWT AuditCase signs for a logged-in person",
+        },
     )
     for module in (clients, contacts, links, deliveries, tokens):
         api.register_blueprint(module.blp, url_prefix=f"/v1{module.blp.url_prefix or ''}")

@@ -1,5 +1,6 @@
-"""Bearer-token authentication for every /v1 route."""
+"""Bearer authentication for every /v1 route: a gateway token, or a person's JWT."""
 
+import logging
 from datetime import timedelta
 
 from flask import current_app, g, request
@@ -7,7 +8,9 @@ from flask import current_app, g, request
 from api.context import reader, uow
 from api.errors import problem
 from db.engine import again_if_stale
-from services import tokens
+from services import people, tokens
+
+log = logging.getLogger(__name__)
 
 
 def _unauthorized(detail: str, error: str | None = None):
@@ -23,13 +26,29 @@ def authenticate():
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         return _unauthorized("This route needs 'Authorization: Bearer <token>'.")
+    secret = secret.strip()
+    if not secret.startswith(tokens.TOKEN_PREFIX):
+        return _authenticate_person(secret)
     touch = timedelta(seconds=current_app.config["TOKEN_TOUCH_SECONDS"])
     # The first database call of every request: it absorbs a database restart.
     known = current_app.extensions["known_tokens"]
-    found = again_if_stale(
-        lambda: tokens.authenticate(reader(), uow(), secret.strip(), touch, known)
-    )
+    found = again_if_stale(lambda: tokens.authenticate(reader(), uow(), secret, touch, known))
     if found is None:
         return _unauthorized("The token is unknown, revoked or expired.", "invalid_token")
     g.actor = found
+    return None
+
+
+def _authenticate_person(token: str):
+    """A JWT AuditCase signed for a logged-in person; refused when no JWT settings are made."""
+    settings = current_app.extensions["jwt_settings"]
+    if settings is None:
+        return _unauthorized("The token is unknown, revoked or expired.", "invalid_token")
+    try:
+        g.actor = people.authenticate(settings, token)
+    except people.InvalidJwt as refused:
+        log.info("JWT refused: %s", refused.reason)
+        return _unauthorized(f"The JWT is refused: {refused.reason}.", "invalid_token")
+    # The person's id goes to the logs (api.md); their name goes into the link history.
+    log.info("request by person sub=%s", g.actor.subject)
     return None

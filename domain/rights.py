@@ -17,10 +17,13 @@ TOKEN_NAME_PATTERN = r"^[A-Za-z0-9._@-]{1,64}$"
 
 @dataclass(frozen=True)
 class Actor:
-    """The caller behind a request: a token's name and the rights it carries."""
+    """The caller behind a request: a token's or a person's name and the rights it carries.
+
+    `subject` is the JWT's `sub` when a person signed in through AuditCase; None for a token."""
 
     name: str
     rights: frozenset[str]
+    subject: str | None = None
 
 
 def unknown_rights(rights) -> list[str]:

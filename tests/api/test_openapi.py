@@ -33,7 +33,7 @@ def test_every_v1_path_and_the_bearer_scheme_are_documented(served):
     assert served["components"]["securitySchemes"]["bearerAuth"] == {
         "type": "http",
         "scheme": "bearer",
-        "description": "A gateway token",
+        "description": "A gateway token, or a JWT AuditCase signs for a logged-in person",
     }
     assert served["security"] == [{"bearerAuth": []}]
 
