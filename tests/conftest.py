@@ -16,8 +16,27 @@ from config import TestConfig
 from domain.rights import ALL_RIGHTS
 from services import tokens
 from services.tokens import OPERATOR
+from tests import log_watch
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def pytest_configure(config):
+    log_watch.start()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run when any log of the gateway kept a secret (api.md: none ever appears)."""
+    found = log_watch.leaks()
+    if found:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = [f"{len(found)} secret(s) written to a log of the gateway:", *found[:30]]
+        if reporter:
+            reporter.write_sep("=", "secrets in logs", red=True)
+            reporter.write_line("\n".join(lines))
+        session.exitstatus = 1
+
+
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests import log_watch
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -37,9 +39,11 @@ def wait_until(check, timeout: float, what: str):
 class Process:
     """A child in its own process group, so that a kill takes its workers too."""
 
-    def __init__(self, args, env, log: Path):
+    def __init__(self, args, env, log: Path, *, ours: bool = True):
         self.log = log
         self._file = log.open("ab")
+        if ours:  # the gateway's (gunicorn, nginx): checked for secrets at the suite's end
+            log_watch.watch_file(log)
         self.popen = subprocess.Popen(
             args,
             cwd=ROOT,
@@ -61,7 +65,7 @@ def simulator(tmp_path):
     port, client_id, secret = free_port(), "e2e", secrets.token_hex(16)
     args = [sys.executable, "-m", "adapters.caseware_cloud.simulator", "--port", str(port),
             "--client-id", client_id, "--client-secret", secret]  # fmt: skip
-    process = Process(args, os.environ.copy(), tmp_path / "simulator.log")
+    process = Process(args, os.environ.copy(), tmp_path / "simulator.log", ours=False)
     base = f"http://127.0.0.1:{port}"
     wait_until(lambda: requests.get(f"{base}/_sim/state", timeout=1).ok, 15, "the simulator")
     yield {

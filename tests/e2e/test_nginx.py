@@ -16,6 +16,7 @@ import requests
 
 from api.errors import example_problem
 from deploy.render_nginx import render
+from tests import log_watch
 from tests.e2e.conftest import Process, free_port, wait_until
 
 NGINX = shutil.which("nginx") or next(
@@ -70,6 +71,8 @@ def proxy(gateway, tmp_path):
     rendered = _render(tmp_path, gateway["base"].removeprefix("http://"))
     process = Process(_nginx_args(rendered["prefix"], rendered["conf"]), os.environ.copy(),
                       tmp_path / "nginx.log")  # fmt: skip
+    for name in ("access.log", "error.log"):
+        log_watch.watch_file(rendered["prefix"] / "logs" / name)
     base = f"http://127.0.0.1:{rendered['port']}"
     wait_until(lambda: requests.get(f"{base}/healthz", timeout=1).ok, 10, "nginx")
     yield {"base": base, "port": rendered["port"], "headers": gateway["headers"]}
