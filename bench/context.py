@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bench.dataset import Dataset
 from bench.gateway import Gateway
-from bench.processes import Process, start_gunicorn
+from bench.processes import WRK_CONNECTIONS, Process, start_gunicorn
 from bench.simctl import SimControl
 
 CWC_LATENCY_MS = 50  # CaseWare Cloud's time per call in the write, switch and drain figures
@@ -37,7 +37,7 @@ FULL = Profile(
     # gunicorn's workers share one listening socket and wrk opens all its connections at
     # once and keeps them: with 16, one worker often got every one (seen with ss), which
     # halved the round of whichever app it happened to. 64 spread over the workers.
-    wrk_connections=64,
+    wrk_connections=WRK_CONNECTIONS,
     write_samples=30,
     switch_seconds=6,
     switch_callers=32,
@@ -49,7 +49,7 @@ QUICK = Profile(
     clients=1_000,
     rounds=1,
     wrk_seconds=2,
-    wrk_connections=64,
+    wrk_connections=WRK_CONNECTIONS,
     write_samples=10,
     switch_seconds=3,
     switch_callers=32,

@@ -143,10 +143,19 @@ def create_token(env: dict) -> str:
     return out.strip().splitlines()[-1]
 
 
+WRK_CONNECTIONS = 64  # wrk's kept-alive connections in figure 1 (bench.context)
+
+
 def start_gunicorn(env: dict, app: str, log: Path) -> tuple[Process, str]:
     """gunicorn APP with the project's gunicorn.conf.py; answers (process, base URL)."""
     port = free_port()
     env = {**env, "GATEWAY_BIND": f"127.0.0.1:{port}"}
+    # Both apps alike: the workers share one listening socket, and a worker whose main thread
+    # waits for the GIL accepts late, so one often held 56 to 61 of wrk's 64 kept-alive
+    # connections while the other idled (seen with ss), halving a round at random. Capped at
+    # an equal share each, every round measures every worker.
+    per_worker = -(-WRK_CONNECTIONS // gunicorn_settings()["workers"])
+    env.setdefault("GUNICORN_CMD_ARGS", f"--worker-connections {per_worker}")
     os.makedirs(env["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
     args = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), app]
     process = Process(args, env, log)
