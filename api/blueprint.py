@@ -9,6 +9,7 @@ from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from api import auth, errors, idempotency, rate_limits
+from api.context import IF_MATCH_PATTERN
 
 IDEMPOTENCY_KEY = {
     "in": "header",
@@ -32,7 +33,7 @@ IF_MATCH = {
     "required": False,
     "schema": {
         "type": "string",
-        "pattern": r'^(\*|"[\x21\x23-\x7e]*"(\s*,\s*"[\x21\x23-\x7e]*")*)$',
+        "pattern": IF_MATCH_PATTERN,
     },
     "description": 'The ETag you read, as it came ("..."), several separated by commas, or * '
     'for any version. Only strong tags count: a weak one (W/"...") never matches. A tag that '

@@ -1,10 +1,15 @@
 """What a view needs from the request and the app: the unit of work, the caller, If-Match."""
 
-from flask import current_app, g, request
+import re
 
+from flask import abort, current_app, g, request
+
+from api.errors import problem
 from domain.rights import Actor
 from services.links import Upstream
 
+# If-Match: * or quoted entity tags, weak ones (W/) allowed by the syntax but never matching.
+IF_MATCH_PATTERN = r'^(\*|(W/)?"[\x21\x23-\x7e]*"(\s*,\s*(W/)?"[\x21\x23-\x7e]*")*)$'
 # Documented on every response that carries a tag.
 ETAG_HEADER = {
     "ETag": {"description": "Strong entity tag of this version", "schema": {"type": "string"}}
@@ -32,9 +37,18 @@ def actor() -> Actor:
 
 
 def if_match() -> frozenset[str] | None:
-    """The strong tags of If-Match, {'*'} for a star, or None when the header is absent."""
+    """The strong tags of If-Match, {'*'} for a star, or None when the header is absent; a
+    malformed one (empty, say) is a 422 naming it, as the OpenAPI document's pattern says."""
     if "If-Match" not in request.headers:
         return None
+    if not re.fullmatch(IF_MATCH_PATTERN, request.headers["If-Match"]):
+        abort(
+            problem(
+                422,
+                "If-Match must be * or one or more quoted ETags separated by commas.",
+                errors={"If-Match": ['* or "tag", "tag", ... as an ETag header gave it']},
+            )
+        )
     tags = request.if_match
     if tags.star_tag:
         return frozenset({"*"})

@@ -58,7 +58,7 @@ def test_patch_with_a_stale_tag_is_a_412_and_changes_nothing(http, auth, resourc
         http.patch(url, json=change, headers=auth)
         current = http.get(url, headers=auth)
 
-        for if_match in (stale, f"W/{_tag(current)}", '"nonsense"', f'{stale}, "other"', ""):
+        for if_match in (stale, f"W/{_tag(current)}", '"nonsense"', f'{stale}, "other"'):
             response = http.patch(url, json={"phone": "0"}, headers={**auth, "If-Match": if_match})
             problem(response, 412, "precondition_failed")
 
@@ -126,3 +126,18 @@ def test_a_deleted_clients_tag_never_matches_a_new_client(http, auth):
     assert new_id != old_id, "a deleted client's id was given to a new client"
     assert response.status_code == 412
     assert http.get(f"/v1/clients/{new_id}", headers=auth).get_json()["name"] == "New"
+
+
+@pytest.mark.parametrize("if_match", ["", "nonsense", '"unclosed', '"a" "b"', "W/"])
+def test_a_malformed_if_match_is_a_422_naming_it_and_changes_nothing(
+    http, auth, resources, problem, if_match
+):
+    for url, _tag_on_creation, change in resources:
+        before = http.get(url, headers=auth)
+
+        response = http.patch(url, json=change, headers={**auth, "If-Match": if_match})
+        problem(response, 422, "validation_error", field="If-Match")
+        deleted = http.delete(url, headers={**auth, "If-Match": if_match})
+        problem(deleted, 422, "validation_error", field="If-Match")
+
+        assert http.get(url, headers=auth).get_json() == before.get_json()

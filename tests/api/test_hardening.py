@@ -435,4 +435,5 @@ def test_the_documented_header_patterns_are_the_ones_enforced(spec, http, auth, 
     patch = _parameters(spec, spec["paths"]["/v1/clients/{client_id}"]["patch"])
     tag_pattern = re.compile(patch["If-Match"]["schema"]["pattern"])
     assert tag_pattern.fullmatch(etag) and tag_pattern.fullmatch("*")
-    assert tag_pattern.fullmatch(f'"other", {etag}') and not tag_pattern.fullmatch(f"W/{etag}")
+    assert tag_pattern.fullmatch(f'"other", {etag}') and tag_pattern.fullmatch(f"W/{etag}")
+    assert not tag_pattern.fullmatch("") and not tag_pattern.fullmatch("nonsense")
