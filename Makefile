@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PG_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint openapi bench clean
+.PHONY: run test lint openapi bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ openapi: $(VENV)/.runtime
 bench: $(VENV)/.dev
 	PG_BENCH_URL="$(PG_BENCH_URL)" $(BIN)/python -m bench.suite --db both $(ARGS)
 	$(BIN)/python -m bench.soak --steps 1000 --seeds 1,2,3
+
+## fuzz: Schemathesis' command line against gunicorn and the simulator (scripts/schemathesis_run.py)
+fuzz: $(VENV)/.dev
+	$(BIN)/python -m scripts.schemathesis_run $(ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
