@@ -1,9 +1,11 @@
 """gunicorn settings for the gateway: `gunicorn 'app:create_app()'` reads this file."""
 
+import json
 import multiprocessing
 import os
 
 import gunicorn.http.wsgi
+import gunicorn.util
 from gunicorn.glogging import Logger
 
 from log_redaction import RedactSecrets
@@ -58,6 +60,39 @@ def _without_server_header(default_headers):
 gunicorn.http.wsgi.Response.default_headers = _without_server_header(
     gunicorn.http.wsgi.Response.default_headers
 )
+
+
+# gunicorn's own refusals (a request it cannot parse: a control character in a header, too
+# many or too long headers, a request line over the limit) as api.md's problem+json instead
+# of its HTML page. The detail never repeats what the caller sent.
+_REFUSALS = {
+    400: (
+        "bad_request",
+        "The request could not be read: its request line or a header is malformed.",
+    ),
+    403: ("forbidden", "This request is not allowed from this address."),
+    414: ("uri_too_long", "The request line is longer than the gateway accepts."),
+    417: ("bad_request", "The Expect header asks for something the gateway does not do."),
+    431: ("header_too_large", "The request has more or longer headers than the gateway accepts."),
+    501: ("not_implemented", "The request uses something the gateway does not implement."),
+}
+
+
+def _write_problem(sock, status_int, reason, _mesg):
+    code, detail = _REFUSALS.get(status_int, ("internal_error", "The gateway failed to answer."))
+    body = json.dumps(
+        {"type": "about:blank", "title": reason, "status": status_int, "detail": detail,
+         "code": code}
+    ).encode()  # fmt: skip
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        "Content-Type: application/problem+json\r\nX-Content-Type-Options: nosniff\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    gunicorn.util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+gunicorn.util.write_error = _write_problem
 
 
 def post_worker_init(worker):

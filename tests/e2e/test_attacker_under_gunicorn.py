@@ -1,5 +1,8 @@
 """What an attacker sees of the gateway under gunicorn: headers, logs, oversized bodies."""
 
+import json
+import socket
+
 import pytest
 import requests
 
@@ -59,3 +62,48 @@ def test_a_chunked_body_over_1_mib_is_a_413_over_a_real_socket(running):
 
     assert answer.status_code == 413, answer.text
     assert answer.json()["code"] == "payload_too_large"
+
+
+def _raw(base: str, request: bytes) -> tuple[int, dict, bytes]:
+    """Send bytes as they are (no client library would send these) and read the answer."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in (x.split(":", 1) for x in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize(
+    "request_bytes, status, code",
+    [
+        (b'GET /v1/clients HTTP/1.1\r\nHost: x\r\nIf-Match: "a\x01b"\r\n\r\n', 400, "bad_request"),
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "uri_too_long"),
+        (
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+            + b"".join(b"X-F%d: 1\r\n" % n for n in range(120))
+            + b"\r\n",
+            431,
+            "header_too_large",
+        ),
+        (
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"v" * 17000 + b"\r\n\r\n",
+            431,
+            "header_too_large",
+        ),
+    ],
+    ids=["control character", "long request line", "too many headers", "long header"],
+)
+def test_gunicorns_own_refusals_are_problem_json(running, request_bytes, status, code):
+    answer_status, headers, body = _raw(running["base"], request_bytes)
+
+    assert answer_status == status, (answer_status, body[:200])
+    assert headers["content-type"] == "application/problem+json", body[:200]
+    problem = json.loads(body)
+    assert problem["status"] == answer_status and problem["type"] == "about:blank"
+    assert problem["code"] == code
+    assert b"<html" not in body.lower() and b"a\x01b" not in body
