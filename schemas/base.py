@@ -67,6 +67,8 @@ _ONLY_BLANK = re.compile(f"^[{_BLANK}]*$")
 # The same rules in the OpenAPI document, so that clients (and Swagger UI) know them up front.
 PRINTABLE_PATTERN = f"^[^{_REFUSED}]*$"
 NOT_BLANK_PATTERN = f"^[^{_REFUSED}]*[^{_REFUSED}{_BLANK}][^{_REFUSED}]*$"
+# An optional field may be empty (""), never only blanks.
+EMPTY_OR_NOT_BLANK_PATTERN = f"^([^{_REFUSED}]*[^{_REFUSED}{_BLANK}][^{_REFUSED}]*)?$"
 
 
 def printable(value: str) -> None:
@@ -103,16 +105,15 @@ class Email(_Printable, fields.Email):
 
 
 def text(max_length: int, *, min_length: int = 0, example: str | None = None, **kwargs) -> Text:
-    """A string field of bounded length; with a min_length, blank is not a value either.
-    Give it an example: without one, Swagger UI invents a random string from the pattern and
-    offers it to testers."""
+    """A string field of bounded length that is never only blanks; with a min_length it is
+    never empty either. Give it an example: without one, Swagger UI invents a random string
+    from the pattern and offers it to testers."""
     metadata = kwargs.pop("metadata", {})
     if example is not None:
         metadata = {"example": example, **metadata}
-    validators = [validate.Length(min=min_length, max=max_length)]
-    if min_length > 0:
-        validators.append(not_blank)
-        metadata = {"pattern": NOT_BLANK_PATTERN, **metadata}
+    validators = [validate.Length(min=min_length, max=max_length), not_blank]
+    pattern = NOT_BLANK_PATTERN if min_length > 0 else EMPTY_OR_NOT_BLANK_PATTERN
+    metadata = {"pattern": pattern, **metadata}
     return Text(validate=validators, metadata=metadata, **kwargs)
 
 

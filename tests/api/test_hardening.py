@@ -334,6 +334,27 @@ def test_a_required_text_that_shows_nothing_is_a_422_naming_it(http, auth, ids, 
     assert snapshot([ids["client_id"]]) == before
 
 
+OPTIONAL_TEXT = [  # (path, optional text field)
+    ("/v1/clients/{client_id}", "city"),
+    ("/v1/clients/{client_id}", "address"),
+    ("/v1/contacts/{contact_id}", "first_name"),
+    ("/v1/contacts/{contact_id}", "infix"),
+]
+
+
+def test_an_optional_text_may_be_empty_but_never_only_blanks(http, auth, ids, snapshot, problem):
+    before = snapshot([ids["client_id"]])
+    for path, field in OPTIONAL_TEXT:
+        for value in BLANK_VALUES:
+            answer = http.patch(path.format(**ids), json={field: value}, headers=auth)
+            problem(answer, 422, "validation_error", field=field)
+    assert snapshot([ids["client_id"]]) == before
+
+    for path, field in OPTIONAL_TEXT:
+        answer = http.patch(path.format(**ids), json={field: ""}, headers=auth)
+        assert answer.status_code == 200 and answer.get_json()[field] == "", answer.get_json()
+
+
 def test_a_control_or_format_character_anywhere_is_a_422_naming_the_field(
     http, auth, ids, snapshot, problem
 ):
