@@ -10,6 +10,7 @@ from services.links import Upstream
 
 # If-Match: * or quoted entity tags, weak ones (W/) allowed by the syntax but never matching.
 IF_MATCH_PATTERN = r'^(\*|(W/)?"[\x21\x23-\x7e]*"(\s*,\s*(W/)?"[\x21\x23-\x7e]*")*)$'
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
 # Documented on every response that carries a tag.
 ETAG_HEADER = {
     "ETag": {"description": "Strong entity tag of this version", "schema": {"type": "string"}}
@@ -41,7 +42,7 @@ def if_match() -> frozenset[str] | None:
     malformed one (empty, say) is a 422 naming it, as the OpenAPI document's pattern says."""
     if "If-Match" not in request.headers:
         return None
-    if not re.fullmatch(IF_MATCH_PATTERN, request.headers["If-Match"]):
+    if not _IF_MATCH.fullmatch(request.headers["If-Match"]):
         abort(
             problem(
                 422,

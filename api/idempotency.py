@@ -32,15 +32,6 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _caller() -> str:
-    """Whose keys these are: a token's name, or "jwt:<sub>" for a person.
-
-    People are told apart by their id, not their name (two may share one); a token's name
-    cannot hold a colon, so the two never meet."""
-    actor = g.actor
-    return actor.name if actor.subject is None else f"jwt:{actor.subject}"
-
-
 def _windows() -> dict:
     config = current_app.config
     return {
@@ -60,7 +51,7 @@ def claim_key():
             "Idempotency-Key must be 1 to 255 printable characters.",
             errors={"Idempotency-Key": ["1 to 255 printable ASCII characters, no spaces."]},
         )
-    stored = idempotency.begin(uow(), _caller(), key, _fingerprint(), **_windows())
+    stored = idempotency.begin(uow(), g.actor.key, key, _fingerprint(), **_windows())
     if stored is None:
         g.idempotency_key = key
         return None
@@ -104,9 +95,9 @@ def record_answer(response):
     if key is None:
         return response
     if response.status_code >= 500:  # ours to retry: the next request runs afresh
-        idempotency.release(uow(), _caller(), key)
+        idempotency.release(uow(), g.actor.key, key)
         return response
     headers = {h: response.headers[h] for h in _KEPT_HEADERS if h in response.headers}
     body = _stored_body(response)
-    idempotency.finish(uow(), _caller(), key, response.status_code, json.dumps(headers), body)
+    idempotency.finish(uow(), g.actor.key, key, response.status_code, json.dumps(headers), body)
     return response

@@ -54,13 +54,6 @@ RETRY_AFTER_HEADER = {
 HEADER_REFS = {name: name for name in RATE_LIMIT_HEADERS}
 
 
-def _caller() -> str:
-    """The caller a budget belongs to: a person (the JWT's sub) or a gateway token's name."""
-    subject = getattr(g.actor, "subject", None)
-    # Apart, so that a token and a person of the same name never share a budget.
-    return f"person:{subject}" if subject else f"token:{g.actor.name}"
-
-
 def _limits(config, name: str) -> list[RateLimitItem]:
     try:
         return parse_many(config[name])
@@ -182,7 +175,7 @@ def check_caller():
     """before_request, right after authentication: count the request against its caller."""
     kind = KIND_BY_METHOD.get(request.method)
     if kind is not None and getattr(g, "actor", None) is not None:
-        current_app.extensions["rate_limits"].check_caller(_caller(), kind)
+        current_app.extensions["rate_limits"].check_caller(g.actor.key, kind)
 
 
 class RateLimitsPlugin(BasePlugin):

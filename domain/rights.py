@@ -25,6 +25,13 @@ class Actor:
     rights: frozenset[str]
     subject: str | None = None
 
+    @property
+    def key(self) -> str:
+        """Whose idempotency keys and rate limits these are: a token's name, or "jwt:<sub>"
+        for a person. People are told apart by their id, not their name (two may share one);
+        a token's name cannot hold a colon, so the two never meet."""
+        return self.name if self.subject is None else f"jwt:{self.subject}"
+
 
 def unknown_rights(rights) -> list[str]:
     """The names in `rights` that are not rights of this gateway."""
