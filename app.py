@@ -100,6 +100,7 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
         app.extensions["cwc"],
         delivery_policy(app.config),
         on_outcome=lambda outcome: metrics.deliveries.labels(outcome).inc(),
+        reader_factory=app.extensions["reader_factory"],
     )
     app.extensions["courier"] = courier
     # Started by gunicorn's post_worker_init (gunicorn.conf.py), not here: a CLI command that
