@@ -170,6 +170,11 @@ class LinkRepository(_Repository):
             self._locked[(record_type, record_id)] = link
         return link
 
+    def add(self, link: Link) -> None:
+        """A new link is this transaction's alone: later reads of it need no query."""
+        super().add(link)
+        self._locked[(link.record_type, link.record_id)] = link
+
     def locks_released(self) -> None:
         """The transaction ended: what it had locked may change now."""
         self._locked.clear()

@@ -76,3 +76,31 @@ def test_a_due_delivery_is_still_claimed_after_the_cheap_look(
     assert courier.run_due() == 1
     link = http.get(f"/v1/clients/{client['id']}/links", headers=auth).get_json()
     assert link["caseware_cloud"]["sync"]["state"] == "synced"
+
+
+@pytest.fixture
+def link_reads(app):
+    """SELECTs of the links table by the writer: the reader's answer is not counted."""
+    reads = []
+    engine = app.extensions["db_engine"]
+
+    def count(_conn, _cursor, statement, *_):
+        if statement.lstrip().startswith("SELECT links."):
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    yield reads
+    event.remove(engine, "before_cursor_execute", count)
+
+
+def test_a_switch_reads_each_link_it_needs_once(http, auth, new_client, new_contact, link_reads):
+    """The eligibility check and the delivery's preparation share what the switch locked."""
+    client = new_client()
+    assert switch(http, auth, "client", client["id"], True).status_code == 200
+    assert len(link_reads) == 1  # the client's, found missing and made
+    contact = new_contact(client["id"], email="piet@jansen.example")
+    link_reads.clear()
+
+    assert switch(http, auth, "contact", contact["id"], True).status_code == 200
+
+    assert len(link_reads) == 2  # the contact's (made) and its client's
