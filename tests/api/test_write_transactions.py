@@ -61,9 +61,7 @@ def test_an_idle_courier_polls_without_a_write_transaction(app, write_transactio
     assert write_transactions == []
 
 
-def test_a_due_delivery_is_still_claimed_after_the_cheap_look(
-    app, http, auth, new_client, cwc_sim
-):
+def test_a_due_delivery_is_still_claimed_after_the_cheap_look(app, http, auth, new_client, cwc_sim):
     client = new_client()
     cwc_sim.set_faults(rate_limit_storm=30)
     assert switch(http, auth, "client", client["id"], True).status_code == 202
