@@ -102,6 +102,10 @@ class ReconciliationRunner:
             except (CwcError, CircuitOpen) as error:
                 self._pause(job_id, error)
                 return
+            except Exception as error:  # a fault of ours must not spin on one record
+                log.exception("reconciliation %s failed unexpectedly", job_id)
+                self._pause(job_id, f"unexpected error in the gateway ({type(error).__name__})")
+                return
             if not self._settle(job_id, item, comparison):
                 return  # the lease ran out and another took over
 
@@ -177,7 +181,7 @@ class ReconciliationRunner:
         upstream.deliver(uow)
         return True
 
-    def _pause(self, job_id: int, error: Exception) -> None:
+    def _pause(self, job_id: int, error: Exception | str) -> None:
         """CaseWare Cloud is away or refuses to be read: leave the job for a while, for any
         process to take up again; its `last_error` says why it waits."""
         wait = getattr(error, "retry_after", None) or self._courier.policy.breaker_reset_seconds
