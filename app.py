@@ -18,7 +18,7 @@ from db.engine import make_engine, make_reader_engine
 from db.uow import unit_of_work_factory
 from log_redaction import RedactSecrets
 from services import idempotency, people, tokens
-from services.delivery import Courier, answer_by, delivery_policy, sending_for
+from services.delivery import Courier, call_deadline, delivery_policy, sending_for
 from services.operations import CaseWareCloudProbe
 from services.reconciliation_runner import ReconciliationRunner
 from services.worker import BackgroundCourier
@@ -43,7 +43,7 @@ def _caseware_cloud(app: Flask):
         return CaseWareCloud.from_config(
             app.config,
             request_id_provider=lambda: current_request_id() or sending_for.get(),
-            deadline_provider=answer_by.get,
+            deadline_provider=call_deadline,
         )
     if app.config["GATEWAY_ENV"] == "production":
         raise RuntimeError("CWC_CLIENT_ID and CWC_CLIENT_SECRET are required in production")

@@ -205,8 +205,17 @@ def worker(interval):
         threads=current_app.config["DELIVERY_COURIER_THREADS"],
         jobs=current_app.extensions["reconciliation_runner"].run_due,
     )
-    signal.signal(signal.SIGTERM, lambda *_: background.stop(timeout=0))
-    click.echo("delivering queued changes; Ctrl-C stops")
+
+    def stop(signum, _frame):
+        # SIGTERM (systemd's stop) and a first Ctrl-C alike: claim nothing more, settle what
+        # is under way and give its lease back. A second Ctrl-C leaves at once.
+        click.echo(f"{signal.Signals(signum).name}: finishing the deliveries under way")
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        background.stop_claiming()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo("delivering queued changes; Ctrl-C or SIGTERM stops")
     with contextlib.suppress(KeyboardInterrupt):
         background.run_until_stopped()
 

@@ -3,17 +3,18 @@
 import json
 import multiprocessing
 import os
+import time
 
 import gunicorn.http.wsgi
 import gunicorn.util
 from gunicorn.glogging import Logger
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from log_redaction import RedactSecrets
 
 bind = os.environ.get("GATEWAY_BIND", "127.0.0.1:8080")
-# Threaded workers: every write waits on CaseWare Cloud, so a worker should hold many
-# requests in flight while the CPU stays free.
-worker_class = "gthread"
+# Threaded workers (GracefulThreadWorker below): every write waits on CaseWare Cloud, so a
+# worker should hold many requests in flight while the CPU stays free.
 workers = int(os.environ.get("GATEWAY_WORKERS", min(multiprocessing.cpu_count(), 4)))
 threads = int(os.environ.get("GATEWAY_THREADS", 8))
 # gthread workers check in from their main loop, so this catches a stuck worker; it does not
@@ -95,17 +96,63 @@ def _write_problem(sock, status_int, reason, _mesg):
 gunicorn.util.write_error = _write_problem
 
 
+class GracefulThreadWorker(ThreadWorker):
+    """gthread, stopping (SIGTERM) without cutting a connection or leaving a lease behind.
+
+    gthread stops accepting but keeps the listening socket open until its last request is
+    answered: connections that arrive meanwhile wait in the kernel's backlog and are reset at
+    the end, after nginx may have sent them a PATCH it must not repeat. Here the worker takes
+    what already waits, then closes its copy of the socket (the master closed its own), so
+    that new connections are refused at once and nginx tries another gateway. And its courier
+    stops claiming at once, while the requests in flight are finished."""
+
+    stop_by = None  # time.monotonic() when the master stops waiting for this worker
+
+    def handle_exit(self, sig, frame):
+        if self.alive:
+            self.stop_by = time.monotonic() + self.cfg.graceful_timeout
+            self.method_queue.defer(self._last_accepts)
+            background = _background_courier(self)
+            if background is not None:
+                self.method_queue.defer(background.stop_claiming)
+        super().handle_exit(sig, frame)
+
+    def _last_accepts(self):
+        self.set_accept_enabled(False)
+        for listener in self.sockets:
+            listener.setblocking(False)
+            while True:
+                try:
+                    client, address = listener.accept()
+                except OSError:  # EAGAIN: nothing more waits
+                    break
+                self.nr_conns += 1
+                client.setblocking(True)
+                self.enqueue_req(TConn(self.cfg, client, address, listener.getsockname()))
+            listener.close()
+
+
+worker_class = GracefulThreadWorker
+
+
+def _background_courier(worker):
+    return getattr(getattr(worker, "wsgi", None), "extensions", {}).get("background_courier")
+
+
 def post_worker_init(worker):
     """Each worker process delivers queued changes in the background (DELIVERY_POLL_SECONDS)."""
-    background = worker.wsgi.extensions.get("background_courier")
+    background = _background_courier(worker)
     if background is not None:
         background.start()
 
 
 def worker_exit(server, worker):
-    background = getattr(worker, "wsgi", None) and worker.wsgi.extensions.get("background_courier")
-    if background:
-        background.stop()
+    """After the last request: wait for the courier's delivery under way (cut short after
+    DELIVERY_WAIT_SECONDS) to be settled, within what is left of graceful_timeout."""
+    background = _background_courier(worker)
+    if background is not None:
+        stop_by = getattr(worker, "stop_by", None) or time.monotonic() + graceful_timeout
+        background.stop(timeout=max(stop_by - time.monotonic() - 1, 0.1))
 
 
 # /metrics adds up the numbers of all workers from files in this folder (prometheus-client's

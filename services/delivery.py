@@ -33,6 +33,19 @@ sending_for: ContextVar[str | None] = ContextVar("sending_for", default=None)
 # retries to it, so a slow CaseWare Cloud costs the caller a 202, not minutes. Unset (None)
 # for the background courier, which waits as long as CWC_ settings allow.
 answer_by: ContextVar[float | None] = ContextVar("answer_by", default=None)
+# The background courier whose delivery is being sent (None within a request): its stop time
+# may come closer while a delivery is under way (SIGTERM), so call_deadline reads it each time.
+_sent_by: ContextVar["Courier | None"] = ContextVar("sent_by", default=None)
+
+
+def call_deadline() -> float | None:
+    """By when CaseWare Cloud must have answered (the adapter asks before every call and retry):
+    the request's or the claim's deadline, or the stopping courier's, whichever comes first."""
+    deadline, courier = answer_by.get(), _sent_by.get()
+    if courier is None or deadline is not None and deadline <= courier.stop_by:
+        return deadline
+    return courier.stop_by
+
 
 DELIVERED, PENDING, REFUSED = "delivered", "pending", "refused"
 # The share of a lease that the work may use; the rest is for settling the outcome.
@@ -195,6 +208,7 @@ class Courier:
         self._sleep, self._rng = sleep, rng
         self._on_outcome = on_outcome  # for metrics
         self.owner = uuid.uuid4().hex
+        self.stop_by = float("inf")  # see wind_down
         self._request_slots = threading.BoundedSemaphore(max(self.policy.request_slots, 1))
         # Refusals are answers, not failures: only passing trouble opens the circuit.
         self.breaker = CircuitBreaker(
@@ -259,12 +273,13 @@ class Courier:
 
     # ----- the background path --------------------------------------------------------------
 
-    def run_due(self, limit: int = 50) -> int:
-        """Deliver up to `limit` due changes, each at the head of its queue; returns how many."""
+    def run_due(self, limit: int = 50, stopping=lambda: False) -> int:
+        """Deliver up to `limit` due changes, each at the head of its queue, claiming none once
+        `stopping()`; returns how many."""
         if self._readers is not None and not self._anything_due():
             return 0
         done = 0
-        while done < limit:
+        while done < limit and not stopping():
             claim = self._claim(key=None, up_to=None, due_only=True)
             if claim is None:
                 break
@@ -275,6 +290,12 @@ class Courier:
     def _anything_due(self) -> bool:
         with self._readers() as reader:
             return reader.deliveries.anything_due(utcnow())
+
+    def wind_down(self) -> None:
+        """The process stops: background work under way must end within a request's time
+        (DELIVERY_WAIT_SECONDS), after which a call is cut short and its delivery settled as
+        pending, its lease given back, for the next process to take at once."""
+        self.stop_by = min(self.stop_by, time.monotonic() + self.policy.wait_seconds)
 
     # ----- one delivery ---------------------------------------------------------------------
 
@@ -330,6 +351,7 @@ class Courier:
         # when its lease ran out would be sent twice, by this courier and the next.
         deadline = answer_by.get()
         deadline_token = answer_by.set(min(deadline or claim.must_end_by, claim.must_end_by))
+        sent_by_token = _sent_by.set(self if deadline is None else None)
         try:
             learnt = self.breaker.call(claim.work.run, self._cwc)
         except CircuitOpen:
@@ -339,13 +361,17 @@ class Courier:
                 PENDING, paused, retry_after=self.policy.breaker_reset_seconds, counted=False
             )
         except CwcUnavailable as exc:
-            return Result(PENDING, str(exc), retry_after=exc.retry_after)
+            message = str(exc)
+            if deadline is None and time.monotonic() >= self.stop_by:
+                message = f"the gateway stopped during the delivery ({message})"
+            return Result(PENDING, message, retry_after=exc.retry_after)
         except CwcRejected as exc:
             return Result(REFUSED, explain_refusal(exc))
         except Exception as exc:  # a fault of ours must not leave the delivery leased, unrecorded
             log.exception("delivery %s failed unexpectedly", claim.delivery_id)
             return Result(PENDING, f"unexpected error in the gateway ({type(exc).__name__})")
         finally:
+            _sent_by.reset(sent_by_token)
             answer_by.reset(deadline_token)
             sending_for.reset(token)
         return Result(DELIVERED, **{claim.work.learns: learnt})

@@ -52,11 +52,24 @@ class BackgroundCourier:
             while thread.is_alive():
                 thread.join(0.5)  # in steps, so that Ctrl-C reaches this thread
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop_claiming(self) -> None:
+        """Claim nothing more; a delivery under way ends within DELIVERY_WAIT_SECONDS (cut short
+        after that), is settled and its lease given back. Returns at once (a signal handler's)."""
         self._stopping.set()
+        self._courier.wind_down()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """stop_claiming(), then wait up to `timeout` for the threads; True when all ended."""
+        self.stop_claiming()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(deadline - time.monotonic(), 0.0))
+        running = sum(thread.is_alive() for thread in self._threads)
+        if running:
+            # Their leases stay until DELIVERY_LEASE_SECONDS: freeing a change while its call
+            # may still reach CaseWare Cloud could send it twice.
+            log.warning("%d courier thread(s) still delivering at exit", running)
+        return not running
 
     def _tidy(self) -> None:
         if self._housekeeping is None or not self._tidy_lock.acquire(blocking=False):
@@ -81,7 +94,8 @@ class BackgroundCourier:
         while not self._stopping.is_set():
             busy = False
             try:
-                while self._courier.run_due() and not self._stopping.is_set():
+                stopping = self._stopping.is_set
+                while not stopping() and self._courier.run_due(stopping=stopping):
                     pass
                 busy = self._run_jobs()
                 self._tidy()

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,6 +16,20 @@ import requests
 from tests import log_watch
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+NGINX = shutil.which("nginx") or next(
+    (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
+)
+
+
+def nginx_args(prefix, conf, *options):
+    """nginx in the foreground, a child of the test, with its files under `prefix`."""
+    # Root's workers would otherwise run as the packaged user, who cannot enter the test's
+    # private temporary folder.
+    settings = "user root;" if os.geteuid() == 0 else ""
+    return [NGINX, *options, "-p", str(prefix), "-c", str(conf), "-e", "stderr",
+            "-g", f"daemon off; {settings}"]  # fmt: skip
 
 
 def free_port() -> int:
@@ -128,6 +143,7 @@ def gateway(tmp_path, simulator, database_url, gateway_env):
         return process
 
     base = f"http://127.0.0.1:{port}"
-    yield {"base": base, "headers": {"Authorization": f"Bearer {token}"}, "start": start}
+    yield {"base": base, "headers": {"Authorization": f"Bearer {token}"}, "start": start,
+           "env": env}  # fmt: skip
     for process in running:
         process.kill(signal.SIGTERM)

@@ -4,7 +4,6 @@ the client's address, nginx's own refusals in problem+json, and slow clients kep
 import http.client
 import os
 import re
-import shutil
 import socket
 import subprocess
 import threading
@@ -17,11 +16,8 @@ import requests
 from api.errors import example_problem
 from deploy.render_nginx import render
 from tests import log_watch
-from tests.e2e.conftest import Process, free_port, wait_until
+from tests.e2e.conftest import NGINX, Process, free_port, nginx_args, wait_until
 
-NGINX = shutil.which("nginx") or next(
-    (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
-)
 pytestmark = pytest.mark.skipif(
     NGINX is None, reason="nginx is not installed (apt-get install nginx; .ci/run does it)"
 )
@@ -43,14 +39,6 @@ def gateway_env(trusted_proxies):
     return {"TRUSTED_PROXIES": trusted_proxies}
 
 
-def _nginx_args(prefix, conf, *options):
-    # Root's workers would otherwise run as the packaged user, who cannot enter the test's
-    # private temporary folder.
-    settings = "user root;" if os.geteuid() == 0 else ""
-    return [NGINX, *options, "-p", str(prefix), "-c", str(conf), "-e", "stderr",
-            "-g", f"daemon off; {settings}"]  # fmt: skip
-
-
 def _render(tmp_path, upstream: str) -> dict:
     """deploy/nginx.conf rendered for a free port, with its own folders under tmp_path."""
     prefix = tmp_path / "nginx"
@@ -69,7 +57,7 @@ def proxy(gateway, tmp_path):
     """gunicorn with nginx in front, nginx a child of the test (not a daemon); `base` is nginx."""
     gateway["start"]()
     rendered = _render(tmp_path, gateway["base"].removeprefix("http://"))
-    process = Process(_nginx_args(rendered["prefix"], rendered["conf"]), os.environ.copy(),
+    process = Process(nginx_args(rendered["prefix"], rendered["conf"]), os.environ.copy(),
                       tmp_path / "nginx.log")  # fmt: skip
     for name in ("access.log", "error.log"):
         log_watch.watch_file(rendered["prefix"] / "logs" / name)
@@ -116,7 +104,7 @@ def _is_problem(answer, status, code):
 
 def test_nginx_accepts_the_rendered_configuration(tmp_path):
     rendered = _render(tmp_path, "127.0.0.1:8080")
-    checked = subprocess.run(_nginx_args(rendered["prefix"], rendered["conf"], "-t"),
+    checked = subprocess.run(nginx_args(rendered["prefix"], rendered["conf"], "-t"),
                              capture_output=True, text=True, timeout=30)  # fmt: skip
     assert checked.returncode == 0, checked.stderr
     assert "test is successful" in checked.stderr
