@@ -20,6 +20,7 @@ from log_redaction import RedactSecrets
 from services import idempotency, people, tokens
 from services.delivery import Courier, answer_by, delivery_policy, sending_for
 from services.operations import CaseWareCloudProbe
+from services.unlink_guard import guard_from_config
 from services.worker import BackgroundCourier
 
 
@@ -100,6 +101,7 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
         app.extensions["cwc"],
         delivery_policy(app.config),
         on_outcome=lambda outcome: metrics.deliveries.labels(outcome).inc(),
+        guard=guard_from_config(app.config),
     )
     app.extensions["courier"] = courier
     # Started by gunicorn's post_worker_init (gunicorn.conf.py), not here: a CLI command that

@@ -38,17 +38,33 @@ EMAIL_LINKED_ELSEWHERE = select(
     )
 )
 
+# A held delivery (the unlink guard) waits in its queue as a pending one does: nothing of its
+# client overtakes it, and its record's link stays pending.
+WAITING = ("pending", "held")
+
 PENDING_FOR_RECORD = select(
     exists().where(
         Delivery.record_type == bindparam("record_type"),
         Delivery.record_id == bindparam("record_id"),
-        Delivery.state == "pending",
+        Delivery.state.in_(WAITING),
         Delivery.id != bindparam("other_than"),
     )
 )
 
 ANY_PENDING = select(
-    exists().where(Delivery.order_key == bindparam("order_key"), Delivery.state == "pending")
+    exists().where(Delivery.order_key == bindparam("order_key"), Delivery.state.in_(WAITING))
 )
 
-COUNT_PENDING = select(func.count()).where(Delivery.state == "pending")
+COUNT_WAITING = (
+    select(Delivery.state, func.count()).where(Delivery.state.in_(WAITING)).group_by(Delivery.state)
+)
+
+ANY_HELD = select(exists().where(Delivery.state == "held"))
+
+# Withdrawals the unlink guard let through since :since (held ones, released or not, never
+# count: a person looked at those).
+WITHDRAWALS_LET_THROUGH = select(func.count()).where(
+    Delivery.operation.in_(bindparam("operations", expanding=True)),
+    Delivery.created_at >= bindparam("since"),
+    Delivery.held_at.is_(None),
+)

@@ -23,6 +23,7 @@ from domain import links as L
 from services.circuit import CircuitBreaker, CircuitOpen
 from services.delivery_operations import Nothing, prepare
 from services.refusals import explain_refusal
+from services.unlink_guard import UnlinkGuard
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class Lease:
 def enqueue(
     uow,
     *,
+    guard: UnlinkGuard,
     actor: str,
     request_id,
     record_type: str,
@@ -66,7 +68,10 @@ def enqueue(
     payload: dict | None = None,
     lease: Lease | None = None,
 ):
-    """Write a change to the outbox, in the caller's transaction; the unit of work keeps it."""
+    """Write a change to the outbox, in the caller's transaction; the unit of work keeps it.
+
+    Every change passes `guard`, which holds a withdrawal past its limit (then any lease is
+    dropped: a held change is never sent until released)."""
     delivery = Delivery(
         order_key=order_key(client_id),
         record_type=record_type,
@@ -83,6 +88,7 @@ def enqueue(
         lease_owner=lease.owner if lease else None,
         leased_until=lease.until if lease else None,
     )
+    guard.admit(uow, delivery)
     uow.deliveries.add(delivery)
     uow.enqueued.append(delivery)
     return delivery
@@ -160,6 +166,7 @@ class Courier:
         sleep=time.sleep,
         rng=random.random,
         on_outcome=lambda outcome: None,
+        guard: UnlinkGuard | None = None,
     ):
         self._uow = uow_factory
         self._cwc = cwc
@@ -167,6 +174,8 @@ class Courier:
         self._sleep, self._rng = sleep, rng
         self._on_outcome = on_outcome  # for metrics
         self.owner = uuid.uuid4().hex
+        # Every change a request writes through this courier passes the unlink guard.
+        self.guard = guard or UnlinkGuard()
         self._request_slots = threading.BoundedSemaphore(max(self.policy.request_slots, 1))
         # Refusals are answers, not failures: only passing trouble opens the circuit.
         self.breaker = CircuitBreaker(
