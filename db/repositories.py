@@ -298,12 +298,20 @@ class DeliveryRepository(_Repository):
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(_ADVISORY_LOCK, {"key": _UNLINK_GUARD_KEY})
 
-    def withdrawals_let_through(self, operations: tuple[str, ...], since: datetime) -> int:
-        params = {"operations": list(operations), "since": since}
+    def withdrawals_let_through(
+        self, operations: tuple[str, ...], since: datetime, at_most: int
+    ) -> int:
+        """How many withdrawals the guard let through since `since`, counting to `at_most`."""
+        params = {"operations": list(operations), "since": since, "at_most": at_most}
         return self.session.scalar(statements.WITHDRAWALS_LET_THROUGH, params)
 
     def any_held(self) -> bool:
         return self.session.scalar(statements.ANY_HELD)
+
+    def held_before(self, key: str, delivery_id: int) -> bool:
+        """Whether a held delivery of this key is older than `delivery_id` (it blocks it)."""
+        params = {"order_key": key, "before": delivery_id}
+        return self.session.scalar(statements.HELD_BEFORE, params)
 
     def held(self, *, ids=None, record: tuple[str, int] | None = None) -> "list[Delivery]":
         """Held deliveries (all, those of `ids`, or of one record), in id order, locked."""

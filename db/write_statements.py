@@ -61,10 +61,23 @@ COUNT_WAITING = (
 
 ANY_HELD = select(exists().where(Delivery.state == "held"))
 
-# Withdrawals the unlink guard let through since :since (held ones, released or not, never
-# count: a person looked at those).
-WITHDRAWALS_LET_THROUGH = select(func.count()).where(
-    Delivery.operation.in_(bindparam("operations", expanding=True)),
-    Delivery.created_at >= bindparam("since"),
-    Delivery.held_at.is_(None),
+HELD_BEFORE = select(
+    exists().where(
+        Delivery.state == "held",
+        Delivery.order_key == bindparam("order_key"),
+        Delivery.id < bindparam("before"),
+    )
+)
+
+# Withdrawals the unlink guard let through since :since, counted up to :at_most (the guard
+# needs no more to decide). Held ones, released or not, never count: a person looked at those.
+WITHDRAWALS_LET_THROUGH = select(func.count()).select_from(
+    select(Delivery.id)
+    .where(
+        Delivery.operation.in_(bindparam("operations", expanding=True)),
+        Delivery.created_at >= bindparam("since"),
+        Delivery.held_at.is_(None),
+    )
+    .limit(bindparam("at_most"))
+    .subquery()
 )

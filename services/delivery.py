@@ -225,7 +225,7 @@ class Courier:
         while True:
             claim, claimed = claimed or self._claim(key=key, up_to=last_id, due_only=False), None
             if claim is None:
-                if not self._still_pending(last_id) or time.monotonic() >= deadline:
+                if not self._worth_waiting(key, last_id) or time.monotonic() >= deadline:
                     return
                 # An older change is in flight elsewhere: look again soon, then less often.
                 self._sleep(pause)
@@ -279,10 +279,14 @@ class Courier:
                 delivery.lease_owner = delivery.leased_until = None
                 uow.commit()
 
-    def _still_pending(self, delivery_id: int) -> bool:
+    def _worth_waiting(self, key: str, delivery_id: int) -> bool:
+        """Whether the change is still pending behind one in flight elsewhere; not when the
+        unlink guard holds it, or an older one of its queue, for a person to release."""
         with self._uow() as uow:
             delivery = uow.deliveries.get(delivery_id)
-            return delivery is not None and delivery.state == PENDING
+            if delivery is None or delivery.state != PENDING:
+                return False
+            return not uow.deliveries.held_before(key, delivery_id)
 
     def _deliver(self, claim: Claim, *, in_request: bool) -> Result:
         result = self._send(claim)

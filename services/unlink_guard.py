@@ -49,7 +49,7 @@ class UnlinkGuard:
         uow.deliveries.lock_unlink_guard()
         now = utcnow()
         since = rule.window_start(now, self.window_seconds)
-        let_through = uow.deliveries.withdrawals_let_through(WITHDRAWALS, since)
+        let_through = uow.deliveries.withdrawals_let_through(WITHDRAWALS, since, self.limit)
         if not rule.must_hold(let_through, self.limit):
             return
         tripped = not uow.deliveries.any_held()  # the first held since the last all-clear

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from db.models import Delivery
 from domain import links as L
 from domain.rights import ALL_RIGHTS
+from services.delivery import Courier
 from services.links import Upstream, client_off
 from services.tokens import OPERATOR
 from services.unlink_guard import UnlinkGuard
@@ -246,6 +247,39 @@ def test_switching_a_record_on_again_cancels_its_held_withdrawal(
     assert retried.status_code == 409  # cancelled: nothing to send
 
 
+def test_a_change_behind_a_held_withdrawal_waits_in_the_queue_not_in_the_request(
+    app, http, auth, linked, cwc_sim, guard
+):
+    guard(1)
+    (_filler, filler_contact), (client, contact) = linked(2, contacts=True)
+    assert switch(http, auth, "contact", filler_contact["id"], False).status_code == 200
+    assert switch(http, auth, "contact", contact["id"], False).status_code == 202
+    naps = []  # the request's pauses while it waits for an older change of its client
+    own = app.extensions["courier"]
+    app.extensions["courier"] = Courier(
+        app.extensions["uow_factory"], app.extensions["cwc"], own.policy,
+        sleep=naps.append, guard=own.guard,
+    )  # fmt: skip
+
+    response = http.patch(f"/v1/clients/{client['id']}", json={"city": "Zeist"}, headers=auth)
+
+    # Saved and queued behind the held withdrawal; the caller does not wait for a person.
+    assert response.status_code == 200 and naps == []
+    assert link_of(http, auth, "client", client["id"])["sync"]["state"] == "pending"
+    assert [d["operation"] for d in listed(http, auth, "pending")["items"]] == ["update_client"]
+    drain(app)
+    entity = next(e for e in entities(cwc_sim) if e["EntityNo"] == "G001")
+    assert entity["addresses"][0]["City"] != "Zeist"
+
+    release(http, auth, {"all": True})
+    drain(app)
+
+    entity = next(e for e in entities(cwc_sim) if e["EntityNo"] == "G001")
+    assert entity["addresses"][0]["City"] == "Zeist"
+    assert all(u["Type"] == "I" for u in users(cwc_sim))
+    assert link_of(http, auth, "client", client["id"])["sync"]["state"] == "synced"
+
+
 def test_a_release_of_given_ids_releases_those_only_and_can_be_repeated(
     app, http, auth, linked, cwc_sim, guard, problem
 ):
@@ -417,3 +451,34 @@ def test_many_workers_at_once_never_let_more_through_than_the_limit(
     assert statuses == [200] * 20
     assert withdrawn(cwc_sim) == 5
     assert listed(http, auth, "held")["total"] == 15
+
+
+def test_an_operator_lists_and_releases_held_deliveries_on_the_command_line(
+    app, http, auth, linked, cwc_sim, guard
+):
+    guard(1)
+    clients = [client["id"] for client, _ in linked(3)]
+    for client_id in clients:
+        switch(http, auth, "client", client_id, False)
+    first, second = [d["id"] for d in listed(http, auth, "held")["items"]]
+
+    def cli(*args: str):
+        with app.app_context():  # as `flask --app app` runs its commands
+            return app.test_cli_runner().invoke(args=["deliveries", *args])
+
+    shown = cli("--state", "held")
+    released = cli("--release", str(first))
+    unknown = cli("--release", "987654")
+    drain(app)
+
+    assert shown.exit_code == 0 and shown.output.startswith("2 deliveries (held)")
+    assert [line.split("\t")[:3] for line in shown.output.splitlines()[1:]] == [
+        [str(first), "held", "unlink_client"],
+        [str(second), "held", "unlink_client"],
+    ]
+    assert released.exit_code == 0 and released.output.startswith("1 held deliveries released")
+    assert unknown.exit_code != 0 and "987654" in unknown.output
+    assert [e["Type"] for e in entities(cwc_sim)] == ["I", "I", "A"]
+    assert cli("--release-all").exit_code == 0
+    drain(app)
+    assert [e["Type"] for e in entities(cwc_sim)] == ["I", "I", "I"]
