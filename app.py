@@ -101,6 +101,7 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
         app.extensions["cwc"],
         delivery_policy(app.config),
         on_outcome=lambda outcome: metrics.deliveries.labels(outcome).inc(),
+        reader_factory=app.extensions["reader_factory"],
         guard=guard_from_config(app.config),
     )
     app.extensions["courier"] = courier

@@ -51,8 +51,9 @@ def _source() -> dict:
     }
 
 
-def _measure(b: Bench, gateway_process) -> list[Figure]:
-    """The five figures, in an order that leaves each the state the next one needs."""
+def _measure(b: Bench, gateway_process, only: set[str]) -> list[Figure]:
+    """The five figures (or those in `only`), in an order that leaves each the state the next
+    one needs."""
 
     def bare() -> str:
         return b.start_bare(figures_read.capture_bodies(b))
@@ -71,6 +72,8 @@ def _measure(b: Bench, gateway_process) -> list[Figure]:
     ]
     figures: list[Figure] = []
     for name, step in steps:
+        if only and name.split()[0] not in only:
+            continue
         _say(f"  figure {name} ...")
         started = time.monotonic()
         try:
@@ -85,7 +88,9 @@ def _measure(b: Bench, gateway_process) -> list[Figure]:
     return figures
 
 
-def run_database(kind: str, profile: Profile) -> tuple[list[Figure], list[str], dict]:
+def run_database(
+    kind: str, profile: Profile, only: set[str] = frozenset()
+) -> tuple[list[Figure], list[str], dict]:
     """Everything for one database, in a temporary folder; processes stopped at the end."""
     with (
         tempfile.TemporaryDirectory(prefix="gw-bench-") as folder,
@@ -125,7 +130,7 @@ def run_database(kind: str, profile: Profile) -> tuple[list[Figure], list[str], 
             )
             if not data.remote_address_column:
                 b.notes.append("links has no remote_address_id column: address CWGuids not loaded")
-            figures = _measure(b, gateway_process)
+            figures = _measure(b, gateway_process, only)
             context = {
                 "load_seconds": round(loaded, 1),
                 "clients": data.clients,
@@ -148,11 +153,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="rounds per figure (default 3; --quick 1)")
     parser.add_argument("--quick", action="store_true", help="1,000 clients, short runs")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
+    parser.add_argument(
+        "--only", default="", help="figures to measure, e.g. 2,3 (default: all five)"
+    )
     args = parser.parse_args(argv)
     profile = QUICK if args.quick else FULL
     if args.rounds:
         profile = dataclasses.replace(profile, rounds=args.rounds)
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    only = {n.strip() for n in args.only.split(",") if n.strip()}
     settings = gunicorn_settings()
     _say(
         f"cores: {os.cpu_count()}; gunicorn: {settings['workers']} workers x "
@@ -168,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
         _say(f"\n== {kind} ==")
         started = time.monotonic()
-        figures, notes, context = run_database(kind, profile)
+        figures, notes, context = run_database(kind, profile, only)
         seconds = time.monotonic() - started
         _say(
             f"\n{kind}: {os.cpu_count()} cores, {settings['workers']} workers x "
@@ -181,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             **settings,
             "profile": dataclasses.asdict(profile),
             "quick": args.quick,
+            "only": sorted(only),
             "seconds": round(seconds),
             **context,
             **_source(),

@@ -175,9 +175,41 @@ class LinkRepository(_Repository):
             self._locked[(record_type, record_id)] = link
         return link
 
+    def add(self, link: Link) -> None:
+        """A new link is this transaction's alone: later reads of it need no query."""
+        super().add(link)
+        self._locked[(link.record_type, link.record_id)] = link
+
     def locks_released(self) -> None:
         """The transaction ended: what it had locked may change now."""
         self._locked.clear()
+
+    def settle(
+        self,
+        record_type: str,
+        record_id: int,
+        outcome: str,
+        *,
+        delivery_id: int,
+        now: datetime,
+        error: str | None,
+        remote_id: str | None,
+        address_id: str | None,
+    ) -> None:
+        """A delivery's outcome on its record's link (write_statements.settle_link), with the
+        remote ids it taught us. A parameter named as a column would join the SET clause, so
+        none is."""
+        stmt = statements.settle_link(outcome, bool(remote_id), bool(address_id))
+        params = {
+            "of_type": record_type,
+            "of_id": record_id,
+            "delivery_id": delivery_id,
+            "now": now,
+            "error": error,
+            "new_remote_id": remote_id,
+            "new_address_id": address_id,
+        }
+        self.session.connection().execute(stmt, params)
 
     def linked_contacts_of(self, client_id: int) -> list[tuple[Contact, Link]]:
         """The client's contacts whose switch is on, with their links, in id order."""
@@ -211,6 +243,10 @@ _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 class LinkEventRepository(_Repository):
     model = LinkEvent
+
+    def append(self, **columns) -> None:
+        """One history line, without the ORM's flush (the delivery's settle is hot)."""
+        self.session.connection().execute(statements.ADD_HISTORY, columns)
 
     def page_for_record(self, record_type: str, record_id: int, page: int, page_size: int):
         """Newest first."""
@@ -261,9 +297,15 @@ class DeliveryRepository(_Repository):
         stmt = stmt.order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True)
         return list(self.session.scalars(stmt))
 
-    def pending_for_record(self, record_type: str, record_id: int, *, other_than: int) -> bool:
-        params = {"record_type": record_type, "record_id": record_id, "other_than": other_than}
-        return self.session.scalar(statements.PENDING_FOR_RECORD, params)
+    def settle(self, delivery_id: int, owner: str, **values) -> bool:
+        """Record a delivery's outcome and end its lease, if the lease is still `owner`'s;
+        values: counted, error, new_state, delivered, retry_at. False when it was not."""
+        params = {"delivery_id": delivery_id, "owner": owner, **values}
+        return self.session.connection().execute(statements.SETTLE_DELIVERY, params).rowcount == 1
+
+    def anything_due(self, now: datetime) -> bool:
+        """Whether some pending delivery is due and not leased (a reader's cheap look)."""
+        return bool(_one_row(self.session, statements.ANYTHING_DUE, {"now": now})[0])
 
     def any_pending(self, key: str) -> bool:
         """Whether a change of this key waits (pending, or held by the unlink guard)."""

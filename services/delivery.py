@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from adapters.caseware_cloud.errors import CwcRejected, CwcUnavailable
-from db.models import Delivery, LinkEvent, utcnow
+from db.models import Delivery, utcnow
 from domain import links as L
 from services.circuit import CircuitBreaker, CircuitOpen
 from services.delivery_operations import Nothing, prepare
@@ -143,6 +143,30 @@ class Result:
     counted: bool = True  # False when the breaker kept us from trying at all
 
 
+@dataclass(frozen=True)
+class Queued:
+    """What settling a delivery needs to know of it, read when it was claimed: while the lease
+    is ours, nobody else changes it."""
+
+    record_type: str
+    record_id: int
+    attempts: int
+    action: str
+    detail: str | None
+    actor: str
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> "Queued":
+        return cls(
+            delivery.record_type,
+            delivery.record_id,
+            delivery.attempts or 0,
+            delivery.action,
+            delivery.detail,
+            delivery.actor,
+        )
+
+
 @dataclass
 class Claim:
     delivery_id: int
@@ -152,6 +176,7 @@ class Claim:
     # The time.monotonic() by which the work must be done: within the lease, so that no other
     # courier can take the same change while this one is still sending it.
     must_end_by: float = float("inf")
+    queued: Queued | None = None
 
 
 class Courier:
@@ -166,9 +191,12 @@ class Courier:
         sleep=time.sleep,
         rng=random.random,
         on_outcome=lambda outcome: None,
+        reader_factory=None,
         guard: UnlinkGuard | None = None,
     ):
         self._uow = uow_factory
+        # When given, an idle poll is one read on it instead of a write transaction.
+        self._readers = reader_factory
         self._cwc = cwc
         self.policy = policy or DeliveryPolicy()
         self._sleep, self._rng = sleep, rng
@@ -242,6 +270,8 @@ class Courier:
 
     def run_due(self, limit: int = 50) -> int:
         """Deliver up to `limit` due changes, each at the head of its queue; returns how many."""
+        if self._readers is not None and not self._anything_due():
+            return 0
         done = 0
         while done < limit:
             claim = self._claim(key=None, up_to=None, due_only=True)
@@ -250,6 +280,10 @@ class Courier:
             self._deliver(claim, in_request=False)
             done += 1
         return done
+
+    def _anything_due(self) -> bool:
+        with self._readers() as reader:
+            return reader.deliveries.anything_due(utcnow())
 
     # ----- one delivery ---------------------------------------------------------------------
 
@@ -269,7 +303,14 @@ class Courier:
     def _claim_of(self, delivery: Delivery, work) -> Claim:
         """The claim on a delivery just leased; its work must end well within the lease."""
         must_end_by = time.monotonic() + self.policy.lease_seconds * LEASE_FOR_WORK
-        return Claim(delivery.id, delivery.order_key, delivery.request_id, work, must_end_by)
+        return Claim(
+            delivery.id,
+            delivery.order_key,
+            delivery.request_id,
+            work,
+            must_end_by,
+            Queued.of(delivery),
+        )
 
     def _release(self, claim: Claim) -> None:
         """Give a lease back unused, so the background courier takes the change at once."""
@@ -323,72 +364,68 @@ class Courier:
         return Result(DELIVERED, **{claim.work.learns: learnt})
 
     def _settle(self, claim: Claim, result: Result, *, in_request: bool) -> None:
+        queued, now = claim.queued, utcnow()
+        delivered = result.outcome == DELIVERED
+        retry_at = None
+        if result.outcome == PENDING:
+            attempts = queued.attempts + (1 if result.counted else 0)
+            retry_at = now + timedelta(seconds=self._backoff(attempts, result))
         with self._uow() as uow:
-            delivery = uow.deliveries.get(claim.delivery_id, for_update=True)
-            if delivery is None or delivery.lease_owner != self.owner:
+            settled = uow.deliveries.settle(
+                claim.delivery_id,
+                self.owner,
+                counted=1 if result.counted else 0,
+                error=None if delivered else result.message,
+                new_state=PENDING
+                if result.outcome == PENDING
+                else "done"
+                if delivered
+                else "failed",
+                delivered=now if delivered else None,
+                retry_at=retry_at,
+            )
+            if not settled:
                 return  # our lease ran out and another took over; its outcome counts
-            now = utcnow()
-            delivery.leased_until = delivery.lease_owner = None
-            delivery.attempts += 1 if result.counted else 0
-            delivery.last_error = result.message if result.outcome != DELIVERED else None
-            if result.outcome == PENDING:
-                delivery.next_attempt_at = now + timedelta(seconds=self._backoff(delivery, result))
-            else:
-                delivery.state = "done" if result.outcome == DELIVERED else "failed"
-                delivery.delivered_at = now if result.outcome == DELIVERED else None
-            self._update_link(uow, delivery, result, now)
-            self._record(uow, delivery, result, in_request)
+            uow.links.settle(
+                queued.record_type,
+                queued.record_id,
+                result.outcome,
+                delivery_id=claim.delivery_id,
+                now=now,
+                error=result.message,
+                remote_id=result.remote_id,
+                address_id=result.remote_address_id,
+            )
+            self._record(uow, claim, result, in_request, now)
             uow.commit()
 
-    def _backoff(self, delivery: Delivery, result: Result) -> float:
+    def _backoff(self, attempts: int, result: Result) -> float:
         """Full jitter, exponential in attempts; never sooner than CaseWare Cloud asked."""
-        cap = min(
-            self.policy.backoff_cap, self.policy.backoff_base * 2 ** max(delivery.attempts - 1, 0)
-        )
+        cap = min(self.policy.backoff_cap, self.policy.backoff_base * 2 ** max(attempts - 1, 0))
         return max(self._rng() * cap, result.retry_after or 0.0)
 
-    def _update_link(self, uow, delivery: Delivery, result: Result, now) -> None:
-        link = uow.links.for_record(delivery.record_type, delivery.record_id, for_update=True)
-        if link is None:
-            return
-        if result.remote_id:
-            if result.remote_id != link.remote_id:
-                link.remote_address_id = None  # another entity: its address is not known yet
-            link.remote_id = result.remote_id
-        if result.remote_address_id:
-            link.remote_address_id = result.remote_address_id
-        if result.outcome == REFUSED:
-            link.sync_state, link.last_error = L.FAILED, result.message
-        elif result.outcome == PENDING or uow.deliveries.pending_for_record(
-            delivery.record_type, delivery.record_id, other_than=delivery.id
-        ):
-            link.sync_state = L.PENDING
-        else:
-            link.sync_state = L.SYNCED if link.active else L.OFF
-            link.last_error, link.last_synced_at = None, now
-
-    def _record(self, uow, delivery: Delivery, result: Result, in_request: bool) -> None:
+    def _record(self, uow, claim: Claim, result: Result, in_request: bool, now) -> None:
         """History: the request's own outcome, or a background delivery's final one."""
         if not in_request and result.outcome == PENDING:
             return  # a retry that failed again is in the delivery queue, not the history
+        queued = claim.queued
         if in_request:
-            action, detail = delivery.action, delivery.detail
+            action, detail = queued.action, queued.detail
         else:
             action = L.DELIVERY
-            detail = delivery.action + (f" ({delivery.detail})" if delivery.detail else "")
+            detail = queued.action + (f" ({queued.detail})" if queued.detail else "")
         if result.outcome == REFUSED:
             outcome = L.RESULT_REFUSED if action == L.LINK_ON else L.FAILED
             detail = f"{detail}: {result.message}" if detail else result.message
         else:
             outcome = L.SYNCED if result.outcome == DELIVERED else L.PENDING
-        uow.link_events.add(
-            LinkEvent(
-                record_type=delivery.record_type,
-                record_id=delivery.record_id,
-                actor=delivery.actor,
-                action=action,
-                result=outcome,
-                detail=detail,
-                request_id=delivery.request_id,
-            )
+        uow.link_events.append(
+            record_type=queued.record_type,
+            record_id=queued.record_id,
+            at=now,
+            actor=queued.actor,
+            action=action,
+            result=outcome,
+            detail=detail,
+            request_id=claim.request_id,
         )

@@ -195,6 +195,9 @@ def switch_contact(
         if active and _needs_switching_on(link):
             if contact.email:
                 uow.links.lock_email(contact.email)  # before asking whether it is in use
+            # Locked, it is read once: for the eligibility now, and for its entity's id when
+            # the switch is prepared for delivery.
+            uow.links.for_record("client", contact.client_id, for_update=True)
             reasons = _contact_reasons(uow, contact)
             if reasons:
                 raise NotEligible(reasons)

@@ -48,3 +48,57 @@ def test_a_read_is_no_write_transaction(http, auth, new_client, write_transactio
         assert http.get(f"/v1/clients/{client['id']}/links", headers=auth).status_code == 200
 
     assert write_transactions == []
+
+
+def test_an_idle_courier_polls_without_a_write_transaction(app, write_transactions):
+    """Each gateway process polls every DELIVERY_POLL_SECONDS on several threads; on SQLite a
+    write transaction per poll would queue behind, and hold up, every switch."""
+    courier = app.extensions["courier"]
+
+    for _ in range(5):
+        assert courier.run_due() == 0
+
+    assert write_transactions == []
+
+
+def test_a_due_delivery_is_still_claimed_after_the_cheap_look(app, http, auth, new_client, cwc_sim):
+    client = new_client()
+    cwc_sim.set_faults(rate_limit_storm=30)
+    assert switch(http, auth, "client", client["id"], True).status_code == 202
+    courier = app.extensions["courier"]
+    assert courier.run_due() == 0  # not due: CaseWare Cloud asked for 30 s
+    cwc_sim.clear_faults()
+    [delivery] = http.get("/v1/deliveries", headers=auth).get_json()["items"]
+    assert http.post(f"/v1/deliveries/{delivery['id']}/retry", headers=auth).status_code == 202
+
+    assert courier.run_due() == 1
+    link = http.get(f"/v1/clients/{client['id']}/links", headers=auth).get_json()
+    assert link["caseware_cloud"]["sync"]["state"] == "synced"
+
+
+@pytest.fixture
+def link_reads(app):
+    """SELECTs of the links table by the writer: the reader's answer is not counted."""
+    reads = []
+    engine = app.extensions["db_engine"]
+
+    def count(_conn, _cursor, statement, *_):
+        if statement.lstrip().startswith("SELECT links."):
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    yield reads
+    event.remove(engine, "before_cursor_execute", count)
+
+
+def test_a_switch_reads_each_link_it_needs_once(http, auth, new_client, new_contact, link_reads):
+    """The eligibility check and the delivery's preparation share what the switch locked."""
+    client = new_client()
+    assert switch(http, auth, "client", client["id"], True).status_code == 200
+    assert len(link_reads) == 1  # the client's, found missing and made
+    contact = new_contact(client["id"], email="piet@jansen.example")
+    link_reads.clear()
+
+    assert switch(http, auth, "contact", contact["id"], True).status_code == 200
+
+    assert len(link_reads) == 2  # the contact's (made) and its client's
