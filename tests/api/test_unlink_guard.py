@@ -22,6 +22,7 @@ from services.tokens import OPERATOR
 from services.unlink_guard import UnlinkGuard
 from tests.api.links_support import assignments, entities, history_of, link_of, switch, users
 from tests.api.test_delivery import drain
+from tests.api.test_links_untrusted import drain_all
 
 LIMIT = 10  # the scenario; set as an operator would, through the configuration
 TRIPPED = "unlink_guard_tripped"
@@ -278,6 +279,32 @@ def test_a_change_behind_a_held_withdrawal_waits_in_the_queue_not_in_the_request
     assert entity["addresses"][0]["City"] == "Zeist"
     assert all(u["Type"] == "I" for u in users(cwc_sim))
     assert link_of(http, auth, "client", client["id"])["sync"]["state"] == "synced"
+
+
+def test_a_link_stays_pending_while_its_withdrawal_is_held_behind_an_older_change(
+    app, http, auth, linked, new_contact, cwc_sim, guard
+):
+    guard(1)
+    (filler, filler_contact), (client, _) = linked(2, contacts=True)
+    contact = new_contact(client["id"], email="late@firm.example")
+    cwc_sim.set_faults(outage=True)
+    assert switch(http, auth, "contact", contact["id"], True).status_code == 202
+    assert switch(http, auth, "contact", filler_contact["id"], False).status_code == 202
+    assert switch(http, auth, "contact", contact["id"], False).status_code == 202  # held
+    cwc_sim.clear_faults()
+
+    drain_all(app, http, auth)  # the circuit may pause the courier for its 0.2 s first
+
+    # Its link-on reached CaseWare Cloud; its withdrawal waits for a person: still pending.
+    [user] = [u for u in users(cwc_sim) if u["Email"] == "late@firm.example"]
+    assert user["Type"] == "A"
+    assert link_of(http, auth, "contact", contact["id"])["sync"]["state"] == "pending"
+    assert link_of(http, auth, "contact", filler_contact["id"])["sync"]["state"] == "off"
+    release(http, auth, {"all": True})
+    drain(app)
+    assert link_of(http, auth, "contact", contact["id"])["sync"]["state"] == "off"
+    [user] = [u for u in users(cwc_sim) if u["Email"] == "late@firm.example"]
+    assert user["Type"] == "I"
 
 
 def test_a_release_of_given_ids_releases_those_only_and_can_be_repeated(
