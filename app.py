@@ -20,6 +20,7 @@ from log_redaction import RedactSecrets
 from services import idempotency, people, tokens
 from services.delivery import Courier, answer_by, delivery_policy, sending_for
 from services.operations import CaseWareCloudProbe
+from services.reconciliation_runner import ReconciliationRunner
 from services.unlink_guard import guard_from_config
 from services.worker import BackgroundCourier
 
@@ -105,6 +106,12 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
         guard=guard_from_config(app.config),
     )
     app.extensions["courier"] = courier
+    runner = app.extensions["reconciliation_runner"] = ReconciliationRunner(
+        app.extensions["uow_factory"],
+        app.extensions["cwc"],
+        courier,
+        lease_seconds=app.config["DELIVERY_LEASE_SECONDS"],
+    )
     # Started by gunicorn's post_worker_init (gunicorn.conf.py), not here: a CLI command that
     # builds the app must not start delivering.
     poll = app.config["DELIVERY_POLL_SECONDS"]
@@ -114,6 +121,7 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
             poll,
             housekeeping=_forget_expired_keys(app),
             threads=app.config["DELIVERY_COURIER_THREADS"],
+            jobs=runner.run_due,
         )
         if poll > 0
         else None

@@ -12,6 +12,7 @@ from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+import cli_drift
 from domain.errors import DomainError
 from domain.rights import ALL_RIGHTS
 from services import clients, contacts, deliveries, idempotency, people, tokens, unlink_guard
@@ -196,12 +197,14 @@ def demo_data():
 @click.command("worker")
 @click.option("--interval", type=float, default=1.0, help="Seconds between rounds.")
 def worker(interval):
-    """Deliver queued changes to CaseWare Cloud until stopped (several may run at once)."""
+    """Deliver queued changes to CaseWare Cloud, and run reconciliations, until stopped
+    (several may run at once)."""
     background = BackgroundCourier(
         current_app.extensions["courier"],
         interval,
         housekeeping=lambda: idempotency.purge_expired(_uow(), _idempotency_ttl()),
         threads=current_app.config["DELIVERY_COURIER_THREADS"],
+        jobs=current_app.extensions["reconciliation_runner"].run_due,
     )
     signal.signal(signal.SIGTERM, lambda *_: background.stop(timeout=0))
     click.echo("delivering queued changes; Ctrl-C stops")
@@ -256,3 +259,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_data)
     app.cli.add_command(worker)
     app.cli.add_command(deliveries_command)
+    app.cli.add_command(cli_drift.drift)

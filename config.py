@@ -62,7 +62,8 @@ class Config:
 
     # Durable delivery: a claimed change is another worker's to take after the lease; retries
     # back off exponentially with full jitter; a request waits this long for an older change
-    # of the same client that is in flight elsewhere before it answers 202.
+    # of the same client that is in flight elsewhere before it answers 202. The lease also
+    # holds a reconciliation for the process checking it (renewed with every record).
     DELIVERY_LEASE_SECONDS = _float("DELIVERY_LEASE_SECONDS", 120.0)
     DELIVERY_BACKOFF_BASE = _float("DELIVERY_BACKOFF_BASE", 1.0)
     DELIVERY_BACKOFF_CAP = _float("DELIVERY_BACKOFF_CAP", 300.0)

@@ -19,7 +19,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 
 from api.context import reader
-from services import operations
+from services import operations, reconciliation
 
 
 class GatewayMetrics:
@@ -121,6 +121,17 @@ def _backlog() -> bytes:
             ),
         )
     ]
+    drifted = reconciliation.drifted_records(reader())
+    if drifted is not None:
+        # Alert above 0: someone changed linked records in CaseWare Cloud (the runbook: look
+        # at the results, then reconcile with repair).
+        gauges.append(
+            GaugeMetricFamily(
+                "gateway_reconciliation_drifted_records",
+                "Drifted and missing records of the latest finished reconciliation",
+                value=drifted,
+            )
+        )
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Collected(*gauges))
     return generate_latest(registry)

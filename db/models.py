@@ -220,3 +220,54 @@ class Delivery(Base):
     # When the unlink guard held it; kept after a release, so that a released withdrawal is
     # never counted as one the guard let through.
     held_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Reconciliation(Base):
+    """A drift check of linked records against CaseWare Cloud (and their repair, if asked).
+
+    Processed record by record by whichever process holds its lease; the records to check
+    are its results, planned when it was made and filled in as they are checked."""
+
+    __tablename__ = "reconciliations"
+    __table_args__ = (Index("ix_reconciliations_state", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done
+    repair: Mapped[bool] = mapped_column(Boolean, default=False)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    in_sync: Mapped[int] = mapped_column(Integer, default=0)
+    drifted: Mapped[int] = mapped_column(Integer, default=0)
+    missing: Mapped[int] = mapped_column(Integer, default=0)
+    repaired: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Who is checking it, until when; with no owner, a time is "not before" (CWC was away).
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ReconciliationResult(Base):
+    """One record of a reconciliation: planned (state null), then checked."""
+
+    __tablename__ = "reconciliation_results"
+    __table_args__ = (
+        UniqueConstraint("reconciliation_id", "record_type", "record_id", name="uq_result_record"),
+        Index("ix_reconciliation_results_queue", "reconciliation_id", "state", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reconciliation_id: Mapped[int] = mapped_column(
+        ForeignKey("reconciliations.id", ondelete="CASCADE")
+    )
+    position: Mapped[int] = mapped_column(Integer)  # the order of checking: a client, its contacts
+    record_type: Mapped[str] = mapped_column(String(16))
+    record_id: Mapped[int] = mapped_column(Integer)
+    client_id: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str | None] = mapped_column(String(16))  # in_sync|drifted|missing|repaired
+    differences: Mapped[str | None] = mapped_column(Text)  # JSON: [{field, gateway, ...}]
+    detail: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -3,6 +3,7 @@
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.reconciliations import ReconciliationRepository
 from db.repositories import (
     ClientRepository,
     ContactRepository,
@@ -34,6 +35,7 @@ class UnitOfWork:
         self.links = LinkRepository(self.session)
         self.link_events = LinkEventRepository(self.session)
         self.deliveries = DeliveryRepository(self.session)
+        self.reconciliations = ReconciliationRepository(self.session)
         return self
 
     def __exit__(self, exc_type, *_):

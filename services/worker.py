@@ -15,7 +15,13 @@ class BackgroundCourier:
     would leave a queue draining at one call at a time."""
 
     def __init__(
-        self, courier, interval: float, housekeeping=None, housekeeping_every=3600.0, threads=1
+        self,
+        courier,
+        interval: float,
+        housekeeping=None,
+        housekeeping_every=3600.0,
+        threads=1,
+        jobs=None,
     ):
         self._courier = courier
         self._interval = interval
@@ -27,6 +33,10 @@ class BackgroundCourier:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._tidy_lock = threading.Lock()
+        # Long work done a slice per round (reconciliations): `jobs()` answers whether it
+        # found any, and then the next round starts at once. One thread of a process at it.
+        self._jobs = jobs
+        self._jobs_lock = threading.Lock()
 
     def start(self) -> None:
         if not self._threads:
@@ -58,13 +68,24 @@ class BackgroundCourier:
         finally:
             self._tidy_lock.release()
 
+    def _run_jobs(self) -> bool:
+        if self._jobs is None or not self._jobs_lock.acquire(blocking=False):
+            return False
+        try:
+            return bool(self._jobs())
+        finally:
+            self._jobs_lock.release()
+
     def run(self) -> None:
         """Deliver what is due, then wait; a failing round (database down) is logged, not fatal."""
         while not self._stopping.is_set():
+            busy = False
             try:
                 while self._courier.run_due() and not self._stopping.is_set():
                     pass
+                busy = self._run_jobs()
                 self._tidy()
             except Exception:
                 log.exception("delivery round failed; trying again in %.1f s", self._interval)
-            self._stopping.wait(self._interval)
+            if not busy:
+                self._stopping.wait(self._interval)

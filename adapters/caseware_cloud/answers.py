@@ -77,6 +77,22 @@ def check_list(answer: Any, what: str, *, method: str, path: str) -> list[dict[s
     return answer
 
 
+def check_texts(item: dict[str, Any], names, what: str, *, method: str, path: str) -> None:
+    """Each named property of a checked object is text of a sane length or null, or
+    CwcBadAnswer: values compared with ours, and maybe shown to a person, are never odd."""
+    for name in names:
+        value = item.get(name)
+        if value is not None and not (isinstance(value, str) and len(value) <= MAX_TEXT):
+            raise _bad(f"{what} with an invalid {name}", method, path)
+
+
+def check_guids(values: Any, what: str, *, method: str, path: str) -> list[str]:
+    """A list of CWGuids, or CwcBadAnswer."""
+    if not isinstance(values, list) or not all(is_cwguid(v) for v in values):
+        raise _bad(f"{what} that are not a list of CWGuids", method, path)
+    return values
+
+
 def check_token(answer: Any, *, path: str) -> str:
     """The Token of a token answer, or CwcBadAnswer (never cached, never echoed)."""
     token = answer.get("Token") if isinstance(answer, Mapping) else None

@@ -25,6 +25,7 @@ from .errors import (
 from .field_map import FieldMaps, load_field_maps
 from .lookup import expect_created, expect_object, list_all, search
 from .port import Record
+from .reads import DriftReads
 from .settings import CwcSettings
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,9 @@ def _differs(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str
     return {key: value for key, value in desired.items() if current.get(key) != value}
 
 
-class CaseWareCloud:
-    """Links AuditCase clients and contacts to CWC entities and users (implements CwcPort)."""
+class CaseWareCloud(DriftReads):
+    """Links AuditCase clients and contacts to CWC entities and users (implements CwcPort);
+    the drift check's reads are in reads.py."""
 
     def __init__(
         self,

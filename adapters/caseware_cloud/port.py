@@ -10,6 +10,7 @@ named by their CWGuid, as a string. Failures raise the errors in errors.py: CwcU
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 Record = Mapping[str, Any]
@@ -50,6 +51,34 @@ class CwcPort(Protocol):
     ) -> None: ...
     def unlink_client(self, entity_guid: str) -> None: ...
 
+    # Reading back, for the drift check (reads.py)
+    def compare_client(self, entity_guid: str, client: Record) -> Comparison: ...
+    def compare_contact(self, entity_guid: str, user_guid: str, contact: Record) -> Comparison: ...
+
     # Operations
     def check(self) -> None: ...
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One synced field whose value in CaseWare Cloud is not the gateway's."""
+
+    field: str  # the gateway's own name (name, city, email, ...)
+    gateway: Any
+    caseware_cloud: Any
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What CaseWare Cloud holds of a linked record, against the gateway's data.
+
+    `missing` says why the record counts as missing there (gone, inactive, access gone);
+    `differences` lists the fields that differ, at most one per field."""
+
+    missing: str | None = None
+    differences: tuple[Difference, ...] = ()
+
+    @property
+    def in_sync(self) -> bool:
+        return self.missing is None and not self.differences

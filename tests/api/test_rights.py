@@ -24,17 +24,28 @@ ROUTES = [
     ("GET", "/v1/tokens", None, "admin", 200),
     ("POST", "/v1/tokens", {"name": "new", "rights": ["clients:read"]}, "admin", 201),
     ("DELETE", "/v1/tokens/{name}", None, "admin", 204),
+    ("GET", "/v1/reconciliations", None, "admin", 200),
+    ("POST", "/v1/reconciliations", {"repair": False}, "admin", 202),
+    ("GET", "/v1/reconciliations/{reconciliation_id}", None, "admin", 200),
+    ("GET", "/v1/reconciliations/{reconciliation_id}/results", None, "admin", 200),
 ]
 ROUTE_IDS = [f"{method} {path}" for method, path, *_ in ROUTES]
 
 
 @pytest.fixture
 def world(http, auth, new_client, new_contact, make_token):
-    """A client with a contact, and a token to revoke; the values for the route templates."""
+    """A client with a contact, a token to revoke and a reconciliation; the values for the
+    route templates."""
     client = new_client()
     contact = new_contact(client["id"])
     make_token("victim", ["clients:read"])
-    return {"client_id": client["id"], "contact_id": contact["id"], "name": "victim"}
+    reconciliation = http.post("/v1/reconciliations", json={}, headers=auth).get_json()
+    return {
+        "client_id": client["id"],
+        "contact_id": contact["id"],
+        "name": "victim",
+        "reconciliation_id": reconciliation["id"],
+    }
 
 
 def _call(http, method, path, body, world, headers):

@@ -12,6 +12,10 @@ error_rate's dice), clock (a monotonic clock); log_requests=True logs each reque
 does. Under Flask's test client (create_app) a "reset" fault answers 502, having no socket to
 close, and the header part of slow_drip does nothing.
 
+Beyond part A, GET /entities/{CWGuid}/role-assignments answers the people with roles on the
+entity, paged, as [{"Id", "CWGuid": user, "RoleIds": [role CWGuids]}]: the project's assumption
+of how access is read back (adapters/caseware_cloud/reads.py), shaped like the PATCH.
+
 As the real service: HTTP/1.1 connections are kept alive (closed after idle_timeout seconds
 idle, on stop() and on an outage); property names in request bodies, query parameter names and
 search field names are read in any case, CWGuids in paths and bodies in any letter case;

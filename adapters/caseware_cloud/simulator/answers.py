@@ -14,7 +14,13 @@ MEGABYTE = 1024 * 1024
 CHUNK = 64 * 1024  # oversized bodies are made and sent a chunk at a time, never whole
 ID_FIELDS = ("CWGuid", "OwnerCWGuid")
 # Endpoints whose real answer is a JSON array: wrong_shape gives them an object instead.
-LIST_ENDPOINTS = ("list_entities", "list_users", "list_roles", "list_addresses")
+LIST_ENDPOINTS = (
+    "list_entities",
+    "list_users",
+    "list_roles",
+    "list_addresses",
+    "list_role_assignments",
+)
 
 # What an IIS or Azure gateway in front of an ASP.NET service shows when it cannot pass a
 # call on. Written for this simulator, after the look of such pages.

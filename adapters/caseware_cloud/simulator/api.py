@@ -22,6 +22,8 @@ from .search import listing
 from .store import ADDRESS_FIELDS, ENTITY_FIELDS, USER_FIELDS, SimError
 
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
+# What GET role-assignments answers per person; see adapters/caseware_cloud/reads.py.
+ASSIGNEE_FIELDS = ("Id", "CWGuid", "RoleIds")
 
 
 def sim() -> Simulator:
@@ -244,6 +246,13 @@ def assign_roles(guid: str) -> Response:
     """Grant or withdraw roles of people on an entity (200 {})."""
     _locked(sim().store.assign, guid, _body())
     return _json({})
+
+
+@api.get("/entities/<guid>/role-assignments")
+def list_role_assignments(guid: str) -> Response:
+    """The people with roles on an entity, each with those roles' CWGuids, paged (assumed)."""
+    store = sim().store
+    return _json(_locked(lambda: listing(store.people_of(guid), request.args, ASSIGNEE_FIELDS)))
 
 
 @api.get("/users")

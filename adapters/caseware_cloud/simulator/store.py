@@ -274,6 +274,18 @@ class Store:
                 if self.roles[role]["Name"] == COLLABORATOR_ROLE:
                     self._activate_login(person)
 
+    def people_of(self, entity_guid: str) -> list[dict[str, Any]]:
+        """The people with roles on an entity, each with the CWGuids of those roles."""
+        guid = self.entity(entity_guid)["CWGuid"]
+        roles_of: dict[str, list[str]] = {}
+        for entity, person, role in sorted(self.assignments):
+            if entity == guid:
+                roles_of.setdefault(person, []).append(role)
+        return [
+            {"Id": self.users[person]["Id"], "CWGuid": person, "RoleIds": roles}
+            for person, roles in roles_of.items()
+        ]
+
     def _activate_login(self, person: str) -> None:
         # The first collaborator grant activates the login and sends the invitation, once.
         if person not in self.invitations:

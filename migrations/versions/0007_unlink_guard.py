@@ -1,15 +1,15 @@
 """deliveries.held_at and an index for the unlink guard's count
 
-Revision ID: 0006_unlink_guard
-Revises: 0005
+Revision ID: 0007_unlink_guard
+Revises: 0006_reconciliations
 Create Date: 2026-11-30 10:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_unlink_guard"
-down_revision = "0005"
+revision = "0007_unlink_guard"
+down_revision = "0006_reconciliations"
 branch_labels = None
 depends_on = None
 
