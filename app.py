@@ -21,6 +21,7 @@ from services import idempotency, people, tokens
 from services.delivery import Courier, call_deadline, delivery_policy, sending_for
 from services.operations import CaseWareCloudProbe
 from services.reconciliation_runner import ReconciliationRunner
+from services.unlink_guard import guard_from_config
 from services.worker import BackgroundCourier
 
 
@@ -102,6 +103,7 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
         delivery_policy(app.config),
         on_outcome=lambda outcome: metrics.deliveries.labels(outcome).inc(),
         reader_factory=app.extensions["reader_factory"],
+        guard=guard_from_config(app.config),
     )
     app.extensions["courier"] = courier
     runner = app.extensions["reconciliation_runner"] = ReconciliationRunner(

@@ -13,8 +13,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 import cli_drift
+from domain.errors import DomainError
 from domain.rights import ALL_RIGHTS
-from services import clients, contacts, deliveries, idempotency, people, tokens
+from services import clients, contacts, deliveries, idempotency, people, tokens, unlink_guard
 from services.tokens import OPERATOR
 from services.worker import BackgroundCourier
 
@@ -225,16 +226,33 @@ def _idempotency_ttl() -> timedelta:
 
 
 @click.command("deliveries")
-@click.option("--state", type=click.Choice(["pending", "failed"]), default=None)
+@click.option("--state", type=click.Choice(["pending", "failed", "held"]), default=None)
 @click.option("--retry", "retry_id", type=int, default=None, help="Make this delivery due now.")
-def deliveries_command(state, retry_id):
-    """The delivery queue: pending and failed deliveries to CaseWare Cloud."""
+@click.option(
+    "--release",
+    "release_ids",
+    type=int,
+    multiple=True,
+    help="Release this delivery held by the unlink guard (repeatable).",
+)
+@click.option("--release-all", is_flag=True, help="Release every held delivery.")
+def deliveries_command(state, retry_id, release_ids, release_all):
+    """The delivery queue: pending, failed and held deliveries to CaseWare Cloud."""
     if retry_id is not None:
         delivery = deliveries.retry_delivery(_uow(), OPERATOR, retry_id)
         click.echo(f"delivery {delivery.id} is due now")
         return
+    if release_ids or release_all:
+        if release_ids and release_all:
+            raise click.UsageError("give --release IDs or --release-all, not both")
+        try:
+            released = unlink_guard.release(_uow(), OPERATOR, list(release_ids) or None)
+        except DomainError as error:
+            raise click.ClickException(error.detail) from None
+        click.echo(f"{len(released)} held deliveries released; the courier sends them in order")
+        return
     items, total = deliveries.list_deliveries(_uow(), OPERATOR, state, 1, 100)
-    click.echo(f"{total} deliveries" + (f" ({state})" if state else " (pending and failed)"))
+    click.echo(f"{total} deliveries" + (f" ({state})" if state else " (pending, failed and held)"))
     for d in items:
         click.echo(
             f"{d.id}\t{d.state}\t{d.operation}\t{d.record_type} {d.record_id}\t"

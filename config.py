@@ -80,6 +80,11 @@ class Config:
     DELIVERY_POLL_SECONDS = _float("DELIVERY_POLL_SECONDS", 1.0)
     # Courier threads per process: each delivers for another client at the same time.
     DELIVERY_COURIER_THREADS = _int("DELIVERY_COURIER_THREADS", 4)
+    # The unlink guard (api.md): past this many withdrawals (a contact's access, a client's
+    # entity) within the window, further ones are held until an admin releases them; 0 turns
+    # the guard off. The window in seconds (one hour).
+    UNLINK_GUARD_LIMIT = _int("UNLINK_GUARD_LIMIT", 50)
+    UNLINK_GUARD_WINDOW_SECONDS = _float("UNLINK_GUARD_WINDOW_SECONDS", 3600.0)
     # The circuit breaker: after this many passing failures in a row, CaseWare Cloud is left
     # alone this long (changes queue at once), then probed.
     CWC_BREAKER_FAILURES = _int("CWC_BREAKER_FAILURES", 5)
@@ -130,3 +135,6 @@ class TestConfig(Config):
     # Out of the way of the suite; the rate limit tests set their own, and Redis, themselves.
     RATE_LIMIT_READS = RATE_LIMIT_WRITES = RATE_LIMIT_AUTH_FAILURES = "1000000/minute"
     REDIS_URL = None
+    # The unlink guard counts every withdrawal of the suite but never trips; its tests set a
+    # limit of their own.
+    UNLINK_GUARD_LIMIT = 1_000_000

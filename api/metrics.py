@@ -98,8 +98,9 @@ def _scrape():
 def _backlog() -> bytes:
     """Read from the database, so that every worker reports the same numbers; none if it is down.
 
-    Alert on the oldest pending change's age (CaseWare Cloud away too long) and on failed
-    deliveries (refused: a person must fix the data, then retry)."""
+    Alert on the oldest pending change's age (CaseWare Cloud away too long), on failed
+    deliveries (refused: a person must fix the data, then retry) and on held ones (the unlink
+    guard tripped: a person must look, then release)."""
     backlog = operations.delivery_backlog(reader())
     if backlog is None:
         return b""
@@ -108,6 +109,11 @@ def _backlog() -> bytes:
         for name, description, value in (
             ("gateway_pending_deliveries", "Changes waiting for CaseWare Cloud", backlog.pending),
             ("gateway_failed_deliveries", "Changes CaseWare Cloud refused", backlog.failed),
+            (
+                "gateway_held_deliveries",
+                "Withdrawals the unlink guard holds until an admin releases them",
+                backlog.held,
+            ),
             (
                 "gateway_oldest_pending_delivery_seconds",
                 "Age of the oldest change waiting for CaseWare Cloud (0: none waits)",

@@ -17,7 +17,17 @@ class HealthSchema(Schema):
 
 class ReadinessSchema(HealthSchema):
     checks = fields.Dict(
-        metadata={"example": {"database": "ok", "caseware_cloud": "ok", "pending_deliveries": 0}}
+        metadata={
+            "example": {
+                "database": "ok",
+                "caseware_cloud": "ok",
+                "pending_deliveries": 0,
+                "held_deliveries": 0,
+            },
+            "description": "held_deliveries: withdrawals the unlink guard holds until an admin "
+            "releases them (POST /v1/deliveries/release). The counts are null when the "
+            "database does not answer.",
+        }
     )
 
 

@@ -191,6 +191,8 @@ class Delivery(Base):
     __table_args__ = (
         Index("ix_deliveries_queue", "state", "order_key", "id"),
         Index("ix_deliveries_due", "state", "next_attempt_at"),
+        # The unlink guard counts the withdrawals of its window (services/unlink_guard.py).
+        Index("ix_deliveries_withdrawals", "operation", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -202,7 +204,9 @@ class Delivery(Base):
     # What caused it, for the history: link_on, link_off, auto_unlink or forward, and why.
     action: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str | None] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|failed|done
+    # pending | failed | done, or held by the unlink guard (then released: pending again, or
+    # cancelled when its record was switched on again first).
+    state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     # A claim: whoever holds an unexpired lease is delivering it now.
@@ -213,6 +217,9 @@ class Delivery(Base):
     request_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When the unlink guard held it; kept after a release, so that a released withdrawal is
+    # never counted as one the guard let through.
+    held_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Reconciliation(Base):

@@ -49,6 +49,11 @@ class _Repository:
         self.session.add(record)
         self.session.flush()
 
+    def add_all(self, records) -> None:
+        """Many at once: one flush, inserted in batches."""
+        self.session.add_all(records)
+        self.session.flush()
+
     def delete(self, record) -> None:
         self.session.delete(record)
         self.session.flush()
@@ -272,8 +277,11 @@ class DeliveryRepository(_Repository):
         Locked with SKIP LOCKED on PostgreSQL, so that several workers never take the same one.
         """
         older = aliased(Delivery)
+        # A held one blocks its queue as a pending one does (released, it goes out first).
         is_head = ~exists().where(
-            older.order_key == Delivery.order_key, older.state == "pending", older.id < Delivery.id
+            older.order_key == Delivery.order_key,
+            older.state.in_(statements.WAITING),
+            older.id < Delivery.id,
         )
         stmt = select(Delivery).where(
             Delivery.state == "pending",
@@ -300,23 +308,68 @@ class DeliveryRepository(_Repository):
         return bool(_one_row(self.session, statements.ANYTHING_DUE, {"now": now})[0])
 
     def any_pending(self, key: str) -> bool:
-        """Whether a change of this key waits."""
+        """Whether a change of this key waits (pending, or held by the unlink guard)."""
         return self.session.scalar(statements.ANY_PENDING, {"order_key": key})
 
-    def count_pending(self) -> int:
-        return self.session.scalar(statements.COUNT_PENDING)
+    def count_waiting(self) -> dict[str, int]:
+        """{"pending": n, "held": m}: what waits for CaseWare Cloud, and what for a person."""
+        counts = {state: count for state, count in self.session.execute(statements.COUNT_WAITING)}
+        return {state: counts.get(state, 0) for state in statements.WAITING}
 
     def backlog(self) -> dict[str, tuple[int, datetime | None]]:
-        """{state: (how many, the oldest's created_at)} for the pending and failed ones."""
+        """{state: (how many, the oldest's created_at)} for the pending, failed and held ones."""
         stmt = (
             select(Delivery.state, func.count(), func.min(Delivery.created_at))
-            .where(Delivery.state.in_(["pending", "failed"]))
+            .where(Delivery.state.in_(["pending", "failed", "held"]))
             .group_by(Delivery.state)
         )
         return {state: (count, oldest) for state, count, oldest in self.session.execute(stmt)}
 
     def list(self, state: str | None, page: int, page_size: int):
         stmt = select(Delivery).where(
-            Delivery.state.in_([state] if state else ["pending", "failed"])
+            Delivery.state.in_([state] if state else ["pending", "failed", "held"])
         )
         return self.page(stmt, page, page_size)
+
+    # ----- the unlink guard (services/unlink_guard.py) -----------------------------------------
+
+    def lock_unlink_guard(self) -> None:
+        """Hold the unlink guard until commit, so that two transactions cannot both take its
+        last slot. PostgreSQL: a transaction-scoped advisory lock; SQLite's BEGIN IMMEDIATE
+        already runs one writer at a time."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(_ADVISORY_LOCK, {"key": _UNLINK_GUARD_KEY})
+
+    def withdrawals_let_through(
+        self, operations: tuple[str, ...], since: datetime, at_most: int
+    ) -> int:
+        """How many withdrawals the guard let through since `since`, counting to `at_most`."""
+        params = {"operations": list(operations), "since": since, "at_most": at_most}
+        return self.session.scalar(statements.WITHDRAWALS_LET_THROUGH, params)
+
+    def any_held(self) -> bool:
+        return self.session.scalar(statements.ANY_HELD)
+
+    def held_before(self, key: str, delivery_id: int) -> bool:
+        """Whether a held delivery of this key is older than `delivery_id` (it blocks it)."""
+        params = {"order_key": key, "before": delivery_id}
+        return self.session.scalar(statements.HELD_BEFORE, params)
+
+    def held(self, *, ids=None, record: tuple[str, int] | None = None) -> "list[Delivery]":
+        """Held deliveries (all, those of `ids`, or of one record), in id order, locked."""
+        stmt = select(Delivery).where(Delivery.state == "held")
+        if ids is not None:
+            stmt = stmt.where(Delivery.id.in_(ids))
+        if record is not None:
+            stmt = stmt.where(Delivery.record_type == record[0], Delivery.record_id == record[1])
+        return list(self.session.scalars(stmt.order_by(Delivery.id).with_for_update()))
+
+    def unknown_ids(self, ids) -> "list[int]":
+        """The ids among `ids` that no delivery has."""
+        known = set(self.session.scalars(select(Delivery.id).where(Delivery.id.in_(ids))))
+        return sorted(set(ids) - known)
+
+
+# The advisory lock key of the unlink guard: any constant outside the e-mail locks' hashes
+# would do; this one is the first 8 bytes of sha256("unlink_guard").
+_UNLINK_GUARD_KEY = int.from_bytes(hashlib.sha256(b"unlink_guard").digest()[:8], "big", signed=True)

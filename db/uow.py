@@ -24,6 +24,7 @@ class UnitOfWork:
         # Deliveries written in this unit of work, for the request to deliver after commit.
         self.enqueued: list = []
         self.claimed = None  # the first of them, when the request could lease it at once
+        self._after_commit: list = []
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self._session_factory()
@@ -44,11 +45,20 @@ class UnitOfWork:
             if exc_type is not None:
                 self.session.rollback()
         finally:
+            self._after_commit.clear()
             self.session.close()
+
+    def after_commit(self, action) -> None:
+        """Run `action()` once this transaction has committed; never if it rolls back. For
+        what must tell of a change only once it is real (a log line, say)."""
+        self._after_commit.append(action)
 
     def commit(self) -> None:
         self.session.commit()
         self.links.locks_released()
+        actions, self._after_commit = self._after_commit, []
+        for action in actions:
+            action()
 
     def ping(self) -> None:
         """Raise unless the database answers."""
@@ -57,6 +67,7 @@ class UnitOfWork:
     def rollback(self) -> None:
         self.session.rollback()
         self.links.locks_released()
+        self._after_commit.clear()
 
 
 def unit_of_work_factory(engine, *, read_only: bool = False):

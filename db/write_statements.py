@@ -38,6 +38,10 @@ EMAIL_LINKED_ELSEWHERE = select(
     )
 )
 
+# A held delivery (the unlink guard) waits in its queue as a pending one does: nothing of its
+# client overtakes it, and its record's link stays pending.
+WAITING = ("pending", "held")
+
 # Whether the background courier has anything to claim: a read, so that an idle courier's poll
 # takes no write lock (on SQLite, every writer's) and costs one indexed lookup.
 ANYTHING_DUE = select(
@@ -50,10 +54,35 @@ ANYTHING_DUE = select(
 )
 
 ANY_PENDING = select(
-    exists().where(Delivery.order_key == bindparam("order_key"), Delivery.state == "pending")
+    exists().where(Delivery.order_key == bindparam("order_key"), Delivery.state.in_(WAITING))
 )
 
-COUNT_PENDING = select(func.count()).where(Delivery.state == "pending")
+COUNT_WAITING = (
+    select(Delivery.state, func.count()).where(Delivery.state.in_(WAITING)).group_by(Delivery.state)
+)
+
+ANY_HELD = select(exists().where(Delivery.state == "held"))
+
+HELD_BEFORE = select(
+    exists().where(
+        Delivery.state == "held",
+        Delivery.order_key == bindparam("order_key"),
+        Delivery.id < bindparam("before"),
+    )
+)
+
+# Withdrawals the unlink guard let through since :since, counted up to :at_most (the guard
+# needs no more to decide). Held ones, released or not, never count: a person looked at those.
+WITHDRAWALS_LET_THROUGH = select(func.count()).select_from(
+    select(Delivery.id)
+    .where(
+        Delivery.operation.in_(bindparam("operations", expanding=True)),
+        Delivery.created_at >= bindparam("since"),
+        Delivery.held_at.is_(None),
+    )
+    .limit(bindparam("at_most"))
+    .subquery()
+)
 
 
 # ----- settling a delivery: three Core statements instead of the ORM's six -----------------
@@ -85,7 +114,7 @@ SETTLE_DELIVERY = (
 _others_pending = exists().where(
     _deliveries.c.record_type == _links.c.record_type,
     _deliveries.c.record_id == _links.c.record_id,
-    _deliveries.c.state == "pending",
+    _deliveries.c.state.in_(WAITING),  # a held withdrawal keeps its link pending
     _deliveries.c.id != bindparam("delivery_id"),
 )
 

@@ -14,6 +14,7 @@ LINK_ON, LINK_OFF, AUTO_UNLINK, FORWARD, DELIVERY = (
     "link_on", "link_off", "auto_unlink", "forward", "delivery",
 )  # fmt: skip
 RESULT_REFUSED = "refused"
+RESULT_HELD = "held"  # a withdrawal the unlink guard holds until an admin releases it
 
 CLIENT_UNLINKED = "client_unlinked"
 CONTACT_DELETED = "contact_deleted"

@@ -23,6 +23,7 @@ from domain import links as L
 from services.circuit import CircuitBreaker, CircuitOpen
 from services.delivery_operations import Nothing, prepare
 from services.refusals import explain_refusal
+from services.unlink_guard import UnlinkGuard
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class Lease:
 def enqueue(
     uow,
     *,
+    guard: UnlinkGuard,
     actor: str,
     request_id,
     record_type: str,
@@ -79,7 +81,10 @@ def enqueue(
     payload: dict | None = None,
     lease: Lease | None = None,
 ):
-    """Write a change to the outbox, in the caller's transaction; the unit of work keeps it."""
+    """Write a change to the outbox, in the caller's transaction; the unit of work keeps it.
+
+    Every change passes `guard`, which holds a withdrawal past its limit (then any lease is
+    dropped: a held change is never sent until released)."""
     delivery = Delivery(
         order_key=order_key(client_id),
         record_type=record_type,
@@ -96,6 +101,7 @@ def enqueue(
         lease_owner=lease.owner if lease else None,
         leased_until=lease.until if lease else None,
     )
+    guard.admit(uow, delivery)
     uow.deliveries.add(delivery)
     uow.enqueued.append(delivery)
     return delivery
@@ -199,6 +205,7 @@ class Courier:
         rng=random.random,
         on_outcome=lambda outcome: None,
         reader_factory=None,
+        guard: UnlinkGuard | None = None,
     ):
         self._uow = uow_factory
         # When given, an idle poll is one read on it instead of a write transaction.
@@ -209,6 +216,8 @@ class Courier:
         self._on_outcome = on_outcome  # for metrics
         self.owner = uuid.uuid4().hex
         self.stop_by = float("inf")  # see wind_down
+        # Every change a request writes through this courier passes the unlink guard.
+        self.guard = guard or UnlinkGuard()
         self._request_slots = threading.BoundedSemaphore(max(self.policy.request_slots, 1))
         # Refusals are answers, not failures: only passing trouble opens the circuit.
         self.breaker = CircuitBreaker(
@@ -258,7 +267,7 @@ class Courier:
         while True:
             claim, claimed = claimed or self._claim(key=key, up_to=last_id, due_only=False), None
             if claim is None:
-                if not self._still_pending(last_id) or time.monotonic() >= deadline:
+                if not self._worth_waiting(key, last_id) or time.monotonic() >= deadline:
                     return
                 # An older change is in flight elsewhere: look again soon, then less often.
                 self._sleep(pause)
@@ -332,10 +341,14 @@ class Courier:
                 delivery.lease_owner = delivery.leased_until = None
                 uow.commit()
 
-    def _still_pending(self, delivery_id: int) -> bool:
+    def _worth_waiting(self, key: str, delivery_id: int) -> bool:
+        """Whether the change is still pending behind one in flight elsewhere; not when the
+        unlink guard holds it, or an older one of its queue, for a person to release."""
         with self._uow() as uow:
             delivery = uow.deliveries.get(delivery_id)
-            return delivery is not None and delivery.state == PENDING
+            if delivery is None or delivery.state != PENDING:
+                return False
+            return not uow.deliveries.held_before(key, delivery_id)
 
     def _deliver(self, claim: Claim, *, in_request: bool) -> Result:
         result = self._send(claim)

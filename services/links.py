@@ -10,6 +10,7 @@ from domain.errors import NotEligible, NotFound, UpstreamRejected
 from domain.rights import Actor
 from domain.versions import etag_for, require_match
 from services import delivery_operations as ops
+from services import unlink_guard
 from services.delivery import Courier, enqueue, order_key
 
 
@@ -25,8 +26,10 @@ class Upstream:
         when nothing older of its client waits, so that the request can deliver it at once."""
         first = not uow.enqueued
         lease = self.courier.lease_for_new(uow, order_key(change["client_id"])) if first else None
-        delivery = enqueue(uow, request_id=self.request_id, lease=lease, **change)
-        if lease:
+        delivery = enqueue(
+            uow, guard=self.courier.guard, request_id=self.request_id, lease=lease, **change
+        )
+        if delivery.lease_owner:  # not when the unlink guard held it
             uow.claimed = self.courier.claim_new(uow, delivery)
         return delivery
 
@@ -144,6 +147,16 @@ def _needs_switching_on(link: Link) -> bool:
     return not link.active or link.sync_state == L.FAILED
 
 
+def _cancel_held_withdrawal(uow, link: Link) -> str | None:
+    """Switched on again before an admin released its withdrawal: the withdrawal is cancelled
+    (api.md), and the link-on's history says so."""
+    if link.active or link.sync_state != L.PENDING:
+        return None  # a held withdrawal leaves its link off and pending
+    if unlink_guard.cancel_held(uow, link.record_type, link.record_id):
+        return "held withdrawal cancelled"
+    return None
+
+
 def switch_client(
     uow, reader, actor: Actor, upstream: Upstream, client_id: int, active: bool, if_match=None
 ):
@@ -159,8 +172,12 @@ def switch_client(
             reasons = _client_reasons(client)
             if reasons:
                 raise NotEligible(reasons)
+            cancelled = _cancel_held_withdrawal(uow, link)
             switched(link, actor, active=True)
-            _queue(uow, actor, upstream, "client", client_id, client_id, ops.LINK_CLIENT, L.LINK_ON)
+            _queue(
+                uow, actor, upstream, "client", client_id, client_id, ops.LINK_CLIENT, L.LINK_ON,
+                cancelled,
+            )  # fmt: skip
         elif not active and link.active:
             client_off(uow, actor, upstream, client, link, L.LINK_OFF)
         uow.commit()
@@ -184,17 +201,12 @@ def switch_contact(
             reasons = _contact_reasons(uow, contact)
             if reasons:
                 raise NotEligible(reasons)
+            cancelled = _cancel_held_withdrawal(uow, link)
             switched(link, actor, active=True)
             _queue(
-                uow,
-                actor,
-                upstream,
-                "contact",
-                contact_id,
-                contact.client_id,
-                ops.LINK_CONTACT,
-                L.LINK_ON,
-            )
+                uow, actor, upstream, "contact", contact_id, contact.client_id, ops.LINK_CONTACT,
+                L.LINK_ON, cancelled,
+            )  # fmt: skip
         elif not active and link.active:
             contact_off(uow, actor, upstream, contact, link, L.LINK_OFF)
         uow.commit()

@@ -56,6 +56,7 @@ class Backlog:
     pending: int
     failed: int
     oldest_pending_seconds: float  # 0 when nothing is pending
+    held: int = 0  # withdrawals the unlink guard holds for an admin
 
 
 def delivery_backlog(uow) -> Backlog | None:
@@ -68,21 +69,22 @@ def delivery_backlog(uow) -> Backlog | None:
         return None
     pending, oldest = by_state.get("pending", (0, None))
     failed, _ = by_state.get("failed", (0, None))
+    held, _ = by_state.get("held", (0, None))
     age = (utcnow() - oldest).total_seconds() if oldest else 0.0
-    return Backlog(pending, failed, max(age, 0.0))
+    return Backlog(pending, failed, max(age, 0.0), held)
 
 
-def _ping_and_count(uow) -> int:
+def _ping_and_count(uow) -> dict[str, int]:
     with uow:
         uow.ping()
-        return uow.deliveries.count_pending()
+        return uow.deliveries.count_waiting()
 
 
 def readiness(uow, probe: CaseWareCloudProbe) -> tuple[bool, dict]:
     """(ready, body): ready while the database answers; CaseWare Cloud is reported only."""
-    pending = None
+    waiting = {}
     try:
-        pending = again_if_stale(lambda: _ping_and_count(uow))
+        waiting = again_if_stale(lambda: _ping_and_count(uow))
         database = "ok"
     except Exception:  # any failure means "not ready"; the reason is for the logs only
         log.warning("readiness: the database does not answer", exc_info=True)
@@ -91,6 +93,7 @@ def readiness(uow, probe: CaseWareCloudProbe) -> tuple[bool, dict]:
     checks = {
         "database": database,
         "caseware_cloud": probe.status(),
-        "pending_deliveries": pending,
+        "pending_deliveries": waiting.get("pending"),
+        "held_deliveries": waiting.get("held"),
     }
     return ready, {"status": "ok" if ready else "unavailable", "checks": checks}

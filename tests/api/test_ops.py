@@ -21,7 +21,12 @@ def test_healthz_and_readyz_answer_ok_without_a_token(http):
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "caseware_cloud", "pending_deliveries"}
+    assert set(body["checks"]) == {
+        "database",
+        "caseware_cloud",
+        "pending_deliveries",
+        "held_deliveries",
+    }
     assert body["checks"]["database"] == "ok"
 
 
