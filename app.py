@@ -19,6 +19,7 @@ from db.uow import unit_of_work_factory
 from log_redaction import RedactSecrets
 from services import idempotency, people, tokens
 from services.delivery import Courier, answer_by, delivery_policy, sending_for
+from services.link_job_runner import LinkJobRunner, job_policy
 from services.operations import CaseWareCloudProbe
 from services.worker import BackgroundCourier
 
@@ -102,6 +103,14 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
         on_outcome=lambda outcome: metrics.deliveries.labels(outcome).inc(),
     )
     app.extensions["courier"] = courier
+    jobs = LinkJobRunner(
+        app.extensions["uow_factory"],
+        app.extensions["reader_factory"],
+        courier,
+        app.extensions["cwc"],
+        job_policy(app.config),
+    )
+    app.extensions["link_job_runner"] = jobs
     # Started by gunicorn's post_worker_init (gunicorn.conf.py), not here: a CLI command that
     # builds the app must not start delivering.
     poll = app.config["DELIVERY_POLL_SECONDS"]
@@ -111,6 +120,7 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
             poll,
             housekeeping=_forget_expired_keys(app),
             threads=app.config["DELIVERY_COURIER_THREADS"],
+            rounds=[jobs.run_round],
         )
         if poll > 0
         else None

@@ -1,5 +1,5 @@
 """Operator commands: `flask --app app db upgrade`, `token create|list|revoke`, `jwt issue`,
-`demo seed`."""
+`demo seed`, `worker`, `deliveries`, `links bulk` (cli_links.py)."""
 
 import contextlib
 import signal
@@ -12,6 +12,7 @@ from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from cli_links import links_cli
 from domain.rights import ALL_RIGHTS
 from services import clients, contacts, deliveries, idempotency, people, tokens
 from services.tokens import OPERATOR
@@ -195,12 +196,14 @@ def demo_data():
 @click.command("worker")
 @click.option("--interval", type=float, default=1.0, help="Seconds between rounds.")
 def worker(interval):
-    """Deliver queued changes to CaseWare Cloud until stopped (several may run at once)."""
+    """Deliver queued changes to CaseWare Cloud and run link jobs until stopped (several may
+    run at once)."""
     background = BackgroundCourier(
         current_app.extensions["courier"],
         interval,
         housekeeping=lambda: idempotency.purge_expired(_uow(), _idempotency_ttl()),
         threads=current_app.config["DELIVERY_COURIER_THREADS"],
+        rounds=[current_app.extensions["link_job_runner"].run_round],
     )
     signal.signal(signal.SIGTERM, lambda *_: background.stop(timeout=0))
     click.echo("delivering queued changes; Ctrl-C stops")
@@ -238,3 +241,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_data)
     app.cli.add_command(worker)
     app.cli.add_command(deliveries_command)
+    app.cli.add_command(links_cli)

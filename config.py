@@ -79,6 +79,10 @@ class Config:
     DELIVERY_POLL_SECONDS = _float("DELIVERY_POLL_SECONDS", 1.0)
     # Courier threads per process: each delivers for another client at the same time.
     DELIVERY_COURIER_THREADS = _int("DELIVERY_COURIER_THREADS", 4)
+    # Link jobs run in the courier's rounds, one record at a time, in whichever process holds
+    # a job's lease; a lease not renewed for this long (a process killed) is another's to take.
+    # Longer than one record takes (DELIVERY_WAIT_SECONDS for a client and each contact).
+    LINK_JOB_LEASE_SECONDS = _float("LINK_JOB_LEASE_SECONDS", 60.0)
     # The circuit breaker: after this many passing failures in a row, CaseWare Cloud is left
     # alone this long (changes queue at once), then probed.
     CWC_BREAKER_FAILURES = _int("CWC_BREAKER_FAILURES", 5)

@@ -3,6 +3,7 @@
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.link_jobs import LinkJobRepository
 from db.repositories import (
     ClientRepository,
     ContactRepository,
@@ -23,6 +24,9 @@ class UnitOfWork:
         # Deliveries written in this unit of work, for the request to deliver after commit.
         self.enqueued: list = []
         self.claimed = None  # the first of them, when the request could lease it at once
+        # Run once each, in the transaction, just before the next commit: a link job writes
+        # a record's result in the transaction of the record's switch.
+        self.before_commit: list = []
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self._session_factory()
@@ -33,6 +37,7 @@ class UnitOfWork:
         self.links = LinkRepository(self.session)
         self.link_events = LinkEventRepository(self.session)
         self.deliveries = DeliveryRepository(self.session)
+        self.link_jobs = LinkJobRepository(self.session)
         return self
 
     def __exit__(self, exc_type, *_):
@@ -45,6 +50,9 @@ class UnitOfWork:
             self.session.close()
 
     def commit(self) -> None:
+        hooks, self.before_commit = self.before_commit, []
+        for hook in hooks:
+            hook(self)  # may raise: the block is left uncommitted and rolls back
         self.session.commit()
         self.links.locks_released()
 

@@ -12,12 +12,20 @@ class BackgroundCourier:
 
     Several threads deliver for different clients at once (each claim takes the head of one
     client's queue, so order within a client holds): one thread waiting on CaseWare Cloud
-    would leave a queue draining at one call at a time."""
+    would leave a queue draining at one call at a time. `rounds` are more callables to run
+    in every round (a link job's slice, say); each returns how much it did (0: nothing)."""
 
     def __init__(
-        self, courier, interval: float, housekeeping=None, housekeeping_every=3600.0, threads=1
+        self,
+        courier,
+        interval: float,
+        housekeeping=None,
+        housekeeping_every=3600.0,
+        threads=1,
+        rounds=(),
     ):
         self._courier = courier
+        self._rounds = tuple(rounds)
         self._interval = interval
         self._thread_count = max(int(threads), 1)
         # Chores that need no hurry, such as forgetting expired idempotency keys.
@@ -58,11 +66,18 @@ class BackgroundCourier:
         finally:
             self._tidy_lock.release()
 
+    def _round(self) -> int:
+        """Deliver what is due, then the other duties; how much was done in all."""
+        done = self._courier.run_due()
+        for duty in self._rounds:
+            done += duty()
+        return done
+
     def run(self) -> None:
         """Deliver what is due, then wait; a failing round (database down) is logged, not fatal."""
         while not self._stopping.is_set():
             try:
-                while self._courier.run_due() and not self._stopping.is_set():
+                while self._round() and not self._stopping.is_set():
                     pass
                 self._tidy()
             except Exception:
