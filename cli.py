@@ -198,10 +198,12 @@ def demo_data():
 def worker(interval):
     """Deliver queued changes to CaseWare Cloud and run link jobs until stopped (several may
     run at once)."""
+    # Bound here: the courier's threads run outside the command's application context.
+    uow_factory, ttl = current_app.extensions["uow_factory"], _idempotency_ttl()
     background = BackgroundCourier(
         current_app.extensions["courier"],
         interval,
-        housekeeping=lambda: idempotency.purge_expired(_uow(), _idempotency_ttl()),
+        housekeeping=lambda: idempotency.purge_expired(uow_factory(), ttl),
         threads=current_app.config["DELIVERY_COURIER_THREADS"],
         rounds=[current_app.extensions["link_job_runner"].run_round],
     )

@@ -128,15 +128,15 @@ class LinkJobRunner:
             return _Job(job.id, job.action, job.dry_run, job.created_by, job.request_id)
 
     def _next(self, job: _Job):
-        """Renew the lease and find the next record; None when there is none or it is not ours."""
-        if self._take(job.id) is None:
-            return None
-        with self._uow() as uow:
-            record = uow.link_jobs.next_record(job.id)
-            if record is None:
+        """The next record to process, or None when none is left (the job is then done)."""
+        reader = self._reader()
+        with reader:
+            record = reader.link_jobs.next_record(job.id)
+        if record is None:
+            with self._uow() as uow:
                 uow.link_jobs.finish(job.id, self.owner)
                 uow.commit()
-            return record
+        return record
 
     def _let_go(self, job: _Job) -> None:
         with self._uow() as uow:
@@ -144,9 +144,18 @@ class LinkJobRunner:
             uow.commit()
 
     def _work(self, job: _Job, limit: int | None, on_record=lambda: None) -> int:
-        done, ends = 0, time.monotonic() + self.policy.slice_seconds
+        """Process records until none is left, the slice or `limit` is used up, or the job is
+        no longer ours. The lease is renewed when half of it is gone; each record's own
+        transaction checks that the job is still ours (_guarded), so that a renewal per
+        record, a write transaction more, is not needed."""
+        done, now = 0, time.monotonic()
+        ends, renew_at = now + self.policy.slice_seconds, now + self.policy.lease_seconds / 2
         try:
             while limit is None or done < limit:
+                if time.monotonic() >= renew_at:
+                    if self._take(job.id) is None:
+                        return done
+                    renew_at = time.monotonic() + self.policy.lease_seconds / 2
                 record = self._next(job)
                 if record is None:
                     return done

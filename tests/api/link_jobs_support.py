@@ -2,8 +2,7 @@
 
 from sqlalchemy import text
 
-from services import clients, contacts
-from services.tokens import OPERATOR
+from db.models import Client, Contact
 
 
 def post_job(http, auth, clients_, action="link", **options):
@@ -61,38 +60,31 @@ def make_clients(app, prefix: str, count: int, *, shared_email_every: int = 0):
 
     Every 10th client is private and every 10th (shifted by one) suspect; each client has a
     contact with an e-mail of its own, every 4th one a second contact without e-mail, and with
-    `shared_email_every`, every n-th client's contact uses the previous client's e-mail."""
+    `shared_email_every`, every n-th client's contact uses the previous client's e-mail.
+    Written in one transaction: an arrangement, not what is tested."""
     made = []
-    uow = app.extensions["uow_factory"]
-    for i in range(1, count + 1):
-        kind = "private" if i % 10 == 0 else "business"
-        status = "suspect" if i % 10 == 1 and i > 1 else "active"
-        client = clients.create_client(
-            uow(),
-            OPERATOR,
-            {
-                "number": f"{prefix}{i:04d}",
-                "name": f"Client {i}",
-                "kind": kind,
-                "status": status,
-                "city": "Utrecht",
-                "address": f"Dorpsstraat {i}",
-            },
-        )
-        email_of = i - 1 if shared_email_every and i % shared_email_every == 0 and i > 1 else i
-        people = [
-            contacts.create_contact(
-                uow(),
-                OPERATOR,
-                client.id,
-                {"last_name": f"Person {i}", "email": f"{prefix.lower()}-p{email_of}@example.nl"},
+    with app.extensions["uow_factory"]() as uow:
+        for i in range(1, count + 1):
+            kind = "private" if i % 10 == 0 else "business"
+            status = "suspect" if i % 10 == 1 and i > 1 else "active"
+            client = Client(
+                number=f"{prefix}{i:04d}",
+                name=f"Client {i}",
+                kind=kind,
+                status=status,
+                city="Utrecht",
+                address=f"Dorpsstraat {i}",
             )
-        ]
-        if i % 4 == 0:
-            people.append(
-                contacts.create_contact(uow(), OPERATOR, client.id, {"last_name": f"NoMail {i}"})
-            )
-        made.append((client, people))
+            uow.clients.add(client)
+            shared = shared_email_every and i % shared_email_every == 0 and i > 1
+            email = f"{prefix.lower()}-p{i - 1 if shared else i}@example.nl"
+            people = [Contact(client_id=client.id, last_name=f"Person {i}", email=email)]
+            if i % 4 == 0:
+                people.append(Contact(client_id=client.id, last_name=f"NoMail {i}"))
+            for person in people:
+                uow.contacts.add(person)
+            made.append((client, people))
+        uow.commit()
     return made
 
 
