@@ -4,15 +4,18 @@ The same checks as services/links.py, in the same order (a switch already in the
 is unchanged before eligibility is asked), on what the gateway holds now plus what the job's
 earlier records would have done by then (a client it would link; a login it would take).
 CaseWare Cloud is only read: is there an entity with this number, a user with this login?
+What CaseWare Cloud decides only when written to (a login that belongs to staff, say) shows
+in the real run as `refused`.
 """
 
 from dataclasses import dataclass, field
 
-from adapters.caseware_cloud.errors import CwcAmbiguous
+from adapters.caseware_cloud.errors import CwcRejected
 from domain import eligibility
 from domain import links as L
 from domain.emails import login_key
 from services import link_jobs as J
+from services.refusals import explain_refusal
 
 
 @dataclass(frozen=True)
@@ -70,9 +73,8 @@ def _link_client(cwc, row, number: str | None) -> Prediction:
         return Prediction(J.WOULD_LINK, "entity would be adopted (linked to it before)")
     try:
         found = cwc.find_entity(number)
-    except CwcAmbiguous:
-        detail = f"CaseWare Cloud would refuse: more than one entity carries number {number}"
-        return Prediction(J.REFUSED, detail)
+    except CwcRejected as refusal:  # two entities with this number, say
+        return Prediction(J.REFUSED, "CaseWare Cloud would refuse: " + explain_refusal(refusal))
     if found:
         return Prediction(J.WOULD_LINK, f"entity would be adopted (number {number} exists)")
     return Prediction(J.WOULD_LINK, "entity would be created")
@@ -93,7 +95,11 @@ def _link_contact(cwc, row, client_would_link: bool, email_taken_in_job: bool) -
         return Prediction(J.NOT_ELIGIBLE, not_eligible_detail(reasons), reasons)
     if row.remote_id:
         return Prediction(J.WOULD_LINK, "user would be adopted (linked to it before)")
-    if cwc.find_user(row.email):
+    try:
+        found = cwc.find_user(row.email)
+    except CwcRejected as refusal:
+        return Prediction(J.REFUSED, "CaseWare Cloud would refuse: " + explain_refusal(refusal))
+    if found:
         return Prediction(J.WOULD_LINK, "user would be adopted (its e-mail address exists)")
     return Prediction(J.WOULD_LINK, "user would be created")
 

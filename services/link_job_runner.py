@@ -100,15 +100,16 @@ class LinkJobRunner:
         """Run one job in the foreground until it is finished (the command line); while another
         process holds it, follow its progress."""
         while True:
+            processed = 0
             with self._busy:
                 job = self._take(job_id)
                 if job is not None:
-                    self._work(job, None, on_record=lambda: on_progress(self.view(job_id)))
+                    processed = self._work(job, None, lambda: on_progress(self.view(job_id)))
             view = self.view(job_id)
             on_progress(view)
             if view["state"] in (DONE, CANCELLED):
                 return view
-            if job is None:
+            if not processed:  # held elsewhere, or waiting for CaseWare Cloud
                 time.sleep(poll)
 
     def view(self, job_id: int) -> dict:

@@ -315,6 +315,7 @@ def test_a_refusal_and_a_deleted_client_are_results_not_failures(
     ]
     assert "more than one" in real[0]["detail"].lower()
     assert foretold[("client", twice["id"])]["outcome"] == "refused"
+    assert "more than one" in foretold[("client", twice["id"])]["detail"].lower()
     assert real[1]["reasons"] == ["client_not_linked"]
     assert real[2]["detail"] == "the client no longer exists"
     assert link_of(http, auth, "client", twice["id"])["active"] is False  # nothing half-done
