@@ -19,6 +19,7 @@ from db.uow import unit_of_work_factory
 from log_redaction import RedactSecrets
 from services import idempotency, people, tokens
 from services.delivery import Courier, call_deadline, delivery_policy, sending_for
+from services.link_job_runner import LinkJobRunner, job_policy
 from services.operations import CaseWareCloudProbe
 from services.reconciliation_runner import ReconciliationRunner
 from services.unlink_guard import guard_from_config
@@ -112,6 +113,14 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
         courier,
         lease_seconds=app.config["DELIVERY_LEASE_SECONDS"],
     )
+    jobs = LinkJobRunner(
+        app.extensions["uow_factory"],
+        app.extensions["reader_factory"],
+        courier,
+        app.extensions["cwc"],
+        job_policy(app.config),
+    )
+    app.extensions["link_job_runner"] = jobs
     # Started by gunicorn's post_worker_init (gunicorn.conf.py), not here: a CLI command that
     # builds the app must not start delivering.
     poll = app.config["DELIVERY_POLL_SECONDS"]
@@ -121,7 +130,7 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
             poll,
             housekeeping=_forget_expired_keys(app),
             threads=app.config["DELIVERY_COURIER_THREADS"],
-            jobs=runner.run_due,
+            rounds=[jobs.run_round, runner.run_due],
         )
         if poll > 0
         else None

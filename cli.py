@@ -1,5 +1,5 @@
 """Operator commands: `flask --app app db upgrade`, `token create|list|revoke`, `jwt issue`,
-`demo seed`."""
+`demo seed`, `worker`, `deliveries`, `links bulk` (cli_links.py)."""
 
 import contextlib
 import signal
@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 import cli_drift
+from cli_links import links_cli
 from domain.errors import DomainError
 from domain.rights import ALL_RIGHTS
 from services import clients, contacts, deliveries, idempotency, people, tokens, unlink_guard
@@ -197,14 +198,19 @@ def demo_data():
 @click.command("worker")
 @click.option("--interval", type=float, default=1.0, help="Seconds between rounds.")
 def worker(interval):
-    """Deliver queued changes to CaseWare Cloud, and run reconciliations, until stopped
-    (several may run at once)."""
+    """Deliver queued changes to CaseWare Cloud, and run link jobs and reconciliations, until
+    stopped (several may run at once)."""
+    # Bound here: the courier's threads run outside the command's application context.
+    uow_factory, ttl = current_app.extensions["uow_factory"], _idempotency_ttl()
     background = BackgroundCourier(
         current_app.extensions["courier"],
         interval,
-        housekeeping=lambda: idempotency.purge_expired(_uow(), _idempotency_ttl()),
+        housekeeping=lambda: idempotency.purge_expired(uow_factory(), ttl),
         threads=current_app.config["DELIVERY_COURIER_THREADS"],
-        jobs=current_app.extensions["reconciliation_runner"].run_due,
+        rounds=[
+            current_app.extensions["link_job_runner"].run_round,
+            current_app.extensions["reconciliation_runner"].run_due,
+        ],
     )
 
     def stop(signum, _frame):
@@ -269,3 +275,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(deliveries_command)
     app.cli.add_command(cli_drift.drift)
+    app.cli.add_command(links_cli)

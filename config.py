@@ -85,6 +85,10 @@ class Config:
     # the guard off. The window in seconds (one hour).
     UNLINK_GUARD_LIMIT = _int("UNLINK_GUARD_LIMIT", 50)
     UNLINK_GUARD_WINDOW_SECONDS = _float("UNLINK_GUARD_WINDOW_SECONDS", 3600.0)
+    # Link jobs run in the courier's rounds, one record at a time, in whichever process holds
+    # a job's lease; a lease not renewed for this long (a process killed) is another's to take.
+    # Longer than one record takes (DELIVERY_WAIT_SECONDS for a client and each contact).
+    LINK_JOB_LEASE_SECONDS = _float("LINK_JOB_LEASE_SECONDS", 60.0)
     # The circuit breaker: after this many passing failures in a row, CaseWare Cloud is left
     # alone this long (changes queue at once), then probed.
     CWC_BREAKER_FAILURES = _int("CWC_BREAKER_FAILURES", 5)

@@ -51,7 +51,7 @@ class Api(SmorestApi):
 
 def register(app: Flask) -> Api:
     """Wire request ids, rate limits, errors, the /v1 resources, the spec and Swagger UI."""
-    from api import clients, contacts, deliveries, links, ops, reconciliations, tokens
+    from api import clients, contacts, deliveries, link_jobs, links, ops, reconciliations, tokens
 
     request_id.register(app)
     rate_limits.register(app)
@@ -69,7 +69,7 @@ def register(app: Flask) -> Api:
             "description": "A gateway token, or a JWT AuditCase signs for a logged-in person",
         },
     )
-    for module in (clients, contacts, links, deliveries, reconciliations, tokens):
+    for module in (clients, contacts, links, link_jobs, deliveries, reconciliations, tokens):
         api.register_blueprint(module.blp, url_prefix=f"/v1{module.blp.url_prefix or ''}")
     api.register_blueprint(ops.blp)
     docs.register(app)

@@ -3,6 +3,7 @@
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.link_jobs import LinkJobRepository
 from db.reconciliations import ReconciliationRepository
 from db.repositories import (
     ClientRepository,
@@ -25,6 +26,9 @@ class UnitOfWork:
         self.enqueued: list = []
         self.claimed = None  # the first of them, when the request could lease it at once
         self._after_commit: list = []
+        # Run once each, in the transaction, just before the next commit: a link job writes
+        # a record's result in the transaction of the record's switch.
+        self.before_commit: list = []
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self._session_factory()
@@ -36,6 +40,7 @@ class UnitOfWork:
         self.link_events = LinkEventRepository(self.session)
         self.deliveries = DeliveryRepository(self.session)
         self.reconciliations = ReconciliationRepository(self.session)
+        self.link_jobs = LinkJobRepository(self.session)
         return self
 
     def __exit__(self, exc_type, *_):
@@ -54,6 +59,9 @@ class UnitOfWork:
         self._after_commit.append(action)
 
     def commit(self) -> None:
+        hooks, self.before_commit = self.before_commit, []
+        for hook in hooks:
+            hook(self)  # may raise: the block is left uncommitted and rolls back
         self.session.commit()
         self.links.locks_released()
         actions, self._after_commit = self._after_commit, []

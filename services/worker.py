@@ -12,7 +12,8 @@ class BackgroundCourier:
 
     Several threads deliver for different clients at once (each claim takes the head of one
     client's queue, so order within a client holds): one thread waiting on CaseWare Cloud
-    would leave a queue draining at one call at a time."""
+    would leave a queue draining at one call at a time. `rounds` are more callables to run
+    in every round (a link job's slice, say); each returns how much it did (0: nothing)."""
 
     def __init__(
         self,
@@ -21,9 +22,11 @@ class BackgroundCourier:
         housekeeping=None,
         housekeeping_every=3600.0,
         threads=1,
-        jobs=None,
+        rounds=(),
     ):
         self._courier = courier
+        # Each duty runs on one thread of a process at a time: a job's slice is long work.
+        self._rounds = tuple(_one_at_a_time(duty) for duty in rounds)
         self._interval = interval
         self._thread_count = max(int(threads), 1)
         # Chores that need no hurry, such as forgetting expired idempotency keys.
@@ -33,10 +36,6 @@ class BackgroundCourier:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._tidy_lock = threading.Lock()
-        # Long work done a slice per round (reconciliations): `jobs()` answers whether it
-        # found any, and then the next round starts at once. One thread of a process at it.
-        self._jobs = jobs
-        self._jobs_lock = threading.Lock()
 
     def start(self) -> None:
         if not self._threads:
@@ -81,25 +80,39 @@ class BackgroundCourier:
         finally:
             self._tidy_lock.release()
 
-    def _run_jobs(self) -> bool:
-        if self._jobs is None or not self._jobs_lock.acquire(blocking=False):
-            return False
-        try:
-            return bool(self._jobs())
-        finally:
-            self._jobs_lock.release()
+    def _round(self) -> int:
+        """Deliver what is due, then the other duties (link jobs, reconciliations); how much
+        was done in all (0: nothing, wait for the next round)."""
+        stopping = self._stopping.is_set
+        done = self._courier.run_due(stopping=stopping)
+        for duty in self._rounds:
+            if stopping():
+                break
+            done += int(duty())
+        return done
 
     def run(self) -> None:
         """Deliver what is due, then wait; a failing round (database down) is logged, not fatal."""
         while not self._stopping.is_set():
-            busy = False
             try:
-                stopping = self._stopping.is_set
-                while not stopping() and self._courier.run_due(stopping=stopping):
+                while self._round() and not self._stopping.is_set():
                     pass
-                busy = self._run_jobs()
                 self._tidy()
             except Exception:
                 log.exception("delivery round failed; trying again in %.1f s", self._interval)
-            if not busy:
-                self._stopping.wait(self._interval)
+            self._stopping.wait(self._interval)
+
+
+def _one_at_a_time(duty):
+    """`duty`, skipped (0) while another thread of this process is running it."""
+    lock = threading.Lock()
+
+    def run() -> int:
+        if not lock.acquire(blocking=False):
+            return 0
+        try:
+            return int(duty() or 0)
+        finally:
+            lock.release()
+
+    return run

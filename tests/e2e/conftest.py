@@ -143,7 +143,11 @@ def gateway(tmp_path, simulator, database_url, gateway_env):
         return process
 
     base = f"http://127.0.0.1:{port}"
-    yield {"base": base, "headers": {"Authorization": f"Bearer {token}"}, "start": start,
-           "env": env}  # fmt: skip
+    yield {
+        "base": base,
+        "headers": {"Authorization": f"Bearer {token}"},
+        "start": start,
+        "env": env,  # for other processes on the same database (a standalone worker, say)
+    }
     for process in running:
         process.kill(signal.SIGTERM)
