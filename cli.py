@@ -2,6 +2,7 @@
 `demo seed`."""
 
 import contextlib
+import logging
 import signal
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from services.tokens import OPERATOR
 from services.worker import BackgroundCourier
 
 ROOT = Path(__file__).resolve().parent
+log = logging.getLogger(__name__)
 
 db_cli = AppGroup("db", help="Database schema (Alembic).")
 token_cli = AppGroup("token", help="API tokens.")
@@ -203,7 +205,8 @@ def worker(interval):
         threads=current_app.config["DELIVERY_COURIER_THREADS"],
     )
     signal.signal(signal.SIGTERM, lambda *_: background.stop(timeout=0))
-    click.echo("delivering queued changes; Ctrl-C stops")
+    # Logged, not echoed: the worker's stdout is its log, one line per record (LOG_FORMAT).
+    log.info("delivering queued changes; Ctrl-C stops")
     with contextlib.suppress(KeyboardInterrupt):
         background.run_until_stopped()
 
