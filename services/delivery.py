@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from adapters.caseware_cloud.errors import CwcRejected, CwcUnavailable
 from db.models import Delivery, LinkEvent, utcnow
 from domain import links as L
+from services import delivery_log
 from services.circuit import CircuitBreaker, CircuitOpen
 from services.delivery_operations import Nothing, prepare
 from services.refusals import explain_refusal
@@ -313,6 +314,7 @@ class Courier:
         with self._uow() as uow:
             delivery = uow.deliveries.get(claim.delivery_id, for_update=True)
             if delivery is None or delivery.lease_owner != self.owner:
+                delivery_log.lease_lost(claim.delivery_id, claim.request_id, result.outcome)
                 return  # our lease ran out and another took over; its outcome counts
             now = utcnow()
             delivery.leased_until = delivery.lease_owner = None
@@ -326,6 +328,7 @@ class Courier:
             self._update_link(uow, delivery, result, now)
             self._record(uow, delivery, result, in_request)
             uow.commit()
+            delivery_log.outcome(delivery, result.outcome, in_request)
 
     def _backoff(self, delivery: Delivery, result: Result) -> float:
         """Full jitter, exponential in attempts; never sooner than CaseWare Cloud asked."""
