@@ -8,6 +8,7 @@ import pytest
 
 import log_format
 from adapters.caseware_cloud.client import operation_of
+from tests import log_watch
 
 
 class Terminal(io.StringIO):
@@ -135,3 +136,11 @@ def test_a_plain_line_shows_what_its_message_does_not(emit):
 )
 def test_a_caseware_cloud_call_is_logged_as_its_template(method, path, operation):
     assert operation_of(method, path) == operation
+
+
+def test_the_suites_log_watch_finds_a_secret_in_a_json_line():
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqYW4ifQ.c2lnbmF0dXJl"
+    leaky = json.dumps({"message": "GET", "authorization": "Bearer cwg_abcdefghijklmnop1234"})
+    assert log_watch.secrets_in(leaky) == ["gateway token", "Authorization value"]
+    assert log_watch.secrets_in(json.dumps({"path": f"/a?jwt={jwt}"})) == ["JWT"]
+    assert log_watch.secrets_in(json.dumps({"authorization": "Bearer [redacted]"})) == []
