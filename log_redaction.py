@@ -1,7 +1,8 @@
 """Secrets out of every log line: query-string secrets, gateway tokens, JWTs, bearer values.
 
-The gateway refuses a token in the query string, but the request line is logged before that
-(gunicorn's access log): whatever a caller put there must not be written down whole.
+The gateway refuses a token in the query string, but gunicorn logs the request line of a
+request it cannot parse, and any log call may show a URL or a header: whatever a caller put
+there must not be written down whole. log_format.py redacts every field of every line.
 Standard library only: gunicorn.conf.py imports it in the master, before the app's imports."""
 
 import logging
