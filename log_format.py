@@ -44,9 +44,17 @@ def extras(record: logging.LogRecord) -> dict:
     return {k: v for k, v in record.__dict__.items() if k not in _OWN and k[:1] != "_"}
 
 
+_last_second: tuple[int, str] = (-1, "")
+
+
 def _timestamp(record: logging.LogRecord) -> str:
-    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-    return f"{seconds}.{int(record.msecs):03d}Z"
+    global _last_second
+    second, text = _last_second
+    if int(record.created) != second:  # strftime once a second, not once a line
+        second = int(record.created)
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _last_second = (second, text)
+    return f"{text}.{int(record.msecs):03d}Z"
 
 
 def _redacted(value):
@@ -79,7 +87,7 @@ class JsonLines(JsonFormatter):
         if request_id is not None:
             log_data["request_id"] = request_id
         for key, value in extras(record).items():
-            log_data[key] = _redacted(value)
+            log_data[key] = redact(value) if isinstance(value, str) else _redacted(value)
         if "exc_info" in message_dict:
             log_data["exception"] = redact(message_dict["exc_info"])
         if "stack_info" in message_dict:

@@ -30,30 +30,32 @@ def _start():
 
 
 def _write(response: Response) -> Response:
-    started = g.get("request_log_started")
+    # The objects behind Flask's proxies, looked up once: each proxy access costs a lookup.
+    context, req = g._get_current_object(), request._get_current_object()
+    started = getattr(context, "request_log_started", None)
     if started is None or not log.isEnabledFor(logging.INFO):
         return response
-    actor = g.get("actor")
+    actor = getattr(context, "actor", None)
     status = response.status_code
     # The path only where no route matched; never the query string, where a caller may have
     # put a token.
-    route = route_template(request.url_rule.rule) if request.url_rule else request.path
+    route = route_template(req.url_rule.rule) if req.url_rule else req.path
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
     log.log(
         logging.ERROR if status >= 500 else logging.INFO,
-        "%s %s -> %d in %.1f ms",
-        request.method,
+        "%s %s -> %d in %.1f ms",  # formatted only when written
+        req.method,
         route,
         status,
         duration_ms,
         extra={
             "event": "request",
             "caller": actor.key if actor is not None else None,
-            "method": request.method,
+            "method": req.method,
             "route": route,
             "status": status,
             "duration_ms": duration_ms,
-            "client": request.remote_addr,
+            "client": req.remote_addr,
             "bytes": response.content_length,
         },
     )
