@@ -2,6 +2,7 @@
 request id through a request, its CaseWare Cloud calls and its later delivery, and no secret."""
 
 import json
+import re
 import socket
 from pathlib import Path
 
@@ -135,3 +136,23 @@ def test_gunicorns_access_log_when_turned_on_is_json_without_the_query_string(ga
     assert access["client"] == "127.0.0.1" and access["bytes"] > 0 and access["duration_ms"] >= 0
     assert events(log, "request", "e2e-a")  # the app's own line as well
     assert "SECRET-4711" not in log.read_text()
+
+
+@pytest.mark.parametrize("gateway_env", [{"LOG_FORMAT": "plain"}])
+def test_log_format_plain_gives_readable_lines_gunicorns_too(gateway, tmp_path):
+    gateway["start"]()
+    base, log = gateway["base"], tmp_path / "gateway.log"
+
+    requests.get(f"{base}/healthz", headers={"X-Request-ID": "e2e-plain"}, timeout=5)
+
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
+    request_line = re.compile(
+        rf"{stamp} INFO api\.requests \[e2e-plain\] GET /healthz -> 200 in [\d.]+ ms  "
+        r"client=127\.0\.0\.1 bytes=\d+"
+    )
+    wait_until(lambda: request_line.search(log.read_text()), 10, "the request's plain line")
+    lines = log.read_text().splitlines()
+    assert any(
+        re.fullmatch(rf"{stamp} INFO gunicorn\.error \[-\] Booting worker .*", x) for x in lines
+    )
+    assert all(re.match(rf"{stamp} [A-Z]+ [\w.]+ \[", x) for x in lines), lines
