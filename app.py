@@ -1,6 +1,7 @@
 """The gateway's application factory; importing this module does nothing else."""
 
 import logging
+import sys
 from datetime import timedelta
 
 from flask import Flask
@@ -8,15 +9,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import api
 import cli
+import log_format
 from adapters.caseware_cloud import CaseWareCloud
 from adapters.caseware_cloud.unconfigured import UnconfiguredCaseWareCloud
 from api.metrics import GatewayMetrics
-from api.request_id import RequestIdFilter, current_request_id
+from api.request_id import current_request_id
 from config import Config
 from db.changes import DatabaseChanges
 from db.engine import make_engine, make_reader_engine
 from db.uow import unit_of_work_factory
-from log_redaction import RedactSecrets
 from services import idempotency, people, tokens
 from services.delivery import Courier, call_deadline, delivery_policy, sending_for
 from services.link_job_runner import LinkJobRunner, job_policy
@@ -26,17 +27,16 @@ from services.unlink_guard import guard_from_config
 from services.worker import BackgroundCourier
 
 
-def _configure_logging(app: Flask) -> None:
-    handler = logging.StreamHandler()
-    handler.addFilter(RequestIdFilter())
-    handler.addFilter(RedactSecrets())  # whatever logs a URL or a header, no secret is kept
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
-    )
-    root = logging.getLogger()
-    if not any(isinstance(f, RequestIdFilter) for h in root.handlers for f in h.filters):
-        root.addHandler(handler)
-    root.setLevel(app.config["LOG_LEVEL"])
+def _request_id() -> str | None:
+    """The request being served, or the one a delivery under way belongs to (the courier's)."""
+    return current_request_id() or sending_for.get()
+
+
+def _configure_logging(app: Flask, stream=None) -> logging.Handler:
+    """One line per record on stdout (or `stream`): JSON, or plain text on a terminal."""
+    stream = stream or sys.stdout
+    kind = log_format.choose(app.config["LOG_FORMAT"], stream)
+    return log_format.install(kind, stream, _request_id, app.config["LOG_LEVEL"])
 
 
 def _caseware_cloud(app: Flask):
@@ -44,7 +44,7 @@ def _caseware_cloud(app: Flask):
     if app.config.get("CWC_CLIENT_ID") and app.config.get("CWC_CLIENT_SECRET"):
         return CaseWareCloud.from_config(
             app.config,
-            request_id_provider=lambda: current_request_id() or sending_for.get(),
+            request_id_provider=_request_id,
             deadline_provider=call_deadline,
         )
     if app.config["GATEWAY_ENV"] == "production":

@@ -2,6 +2,7 @@
 `demo seed`, `worker`, `deliveries`, `links bulk` (cli_links.py)."""
 
 import contextlib
+import logging
 import signal
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from services.tokens import OPERATOR
 from services.worker import BackgroundCourier
 
 ROOT = Path(__file__).resolve().parent
+log = logging.getLogger(__name__)
 
 db_cli = AppGroup("db", help="Database schema (Alembic).")
 token_cli = AppGroup("token", help="API tokens.")
@@ -216,13 +218,14 @@ def worker(interval):
     def stop(signum, _frame):
         # SIGTERM (systemd's stop) and a first Ctrl-C alike: claim nothing more, settle what
         # is under way and give its lease back. A second Ctrl-C leaves at once.
-        click.echo(f"{signal.Signals(signum).name}: finishing the deliveries under way")
+        log.warning("%s: finishing the deliveries under way", signal.Signals(signum).name)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         background.stop_claiming()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    click.echo("delivering queued changes; Ctrl-C or SIGTERM stops")
+    # Logged, not echoed: the worker's stdout is its log, one line per record (LOG_FORMAT).
+    log.info("delivering queued changes; Ctrl-C or SIGTERM stops")
     with contextlib.suppress(KeyboardInterrupt):
         background.run_until_stopped()
 

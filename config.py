@@ -33,6 +33,9 @@ class Config:
     # last_used_at of a token is written at most this often, to keep reads free of writes.
     TOKEN_TOUCH_SECONDS = _int("TOKEN_TOUCH_SECONDS", 60)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # How log lines look on stdout: "json" (one object per line), "plain" (readable text), or
+    # "auto": plain when stdout is a terminal (make run), JSON otherwise.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "auto")
     # People's JWTs, signed by AuditCase (services/people.py): none of these set, JWTs are
     # refused. RS256 and ES256 take JWT_PUBLIC_KEY (a PEM or JWKS, or @path to one); HS256
     # takes JWT_SECRET (32 bytes at least).

@@ -3,6 +3,7 @@
 import json
 import multiprocessing
 import os
+import sys
 import time
 
 import gunicorn.http.wsgi
@@ -10,6 +11,7 @@ import gunicorn.util
 from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+import log_format
 from log_redaction import RedactSecrets
 
 bind = os.environ.get("GATEWAY_BIND", "127.0.0.1:8080")
@@ -29,23 +31,59 @@ limit_request_field_size = 16384
 # gunicorn itself believes X-Forwarded-Proto from 127.0.0.1 by default; here the app alone
 # decides whom to believe (TRUSTED_PROXIES, config.py), so that 0 means no forwarded header counts.
 secure_scheme_headers = {}
-accesslog = "-"
+# The app writes one line per request itself (api/request_log.py), with the route template and
+# the caller, which gunicorn does not know: gunicorn's own access log would be a second line
+# per request, and building it (every header and environ variable) costs more than the app's.
+# `--access-logfile -` turns it on again, in the same format (GatewayLogger.access).
+accesslog = None
 errorlog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+# LOG_FORMAT (config.py): JSON lines, or plain text on a terminal; checked before anything starts.
+LOG_FORMAT = log_format.choose(os.environ.get("LOG_FORMAT"), sys.stdout)
 
 
-class RedactingLogger(Logger):
-    """gunicorn's logger, with secrets redacted from its access and error logs: the request
-    line (%(r)s) carries the query string, where a caller may have put a token."""
+class GatewayLogger(Logger):
+    """gunicorn's logger, writing the app's format (log_format.py) to stdout, secrets redacted:
+    the request line of a refused request may carry a token in its query string."""
 
     def setup(self, cfg):
         super().setup(cfg)
-        for log in (self.access_log, self.error_log):
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                if getattr(handler, "_gunicorn", False):
+                    handler.setFormatter(log_format.formatter(LOG_FORMAT))
+                    if getattr(handler, "stream", None) is sys.stderr:
+                        handler.setStream(sys.stdout)  # api.md: every line on stdout
             if not any(isinstance(f, RedactSecrets) for f in log.filters):
                 log.addFilter(RedactSecrets())
 
+    def access(self, resp, req, environ, request_time):
+        """One line per request, as the app writes it, when the access log is turned on."""
+        if not self.access_log_enabled:
+            return
+        status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
+        request_id = next((v for k, v in resp.headers if k.lower() == "x-request-id"), None)
+        duration_ms = round(request_time.total_seconds() * 1000, 1)
+        method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")  # no query string
+        self.access_log.info(
+            "%s %s -> %s in %.1f ms",
+            method,
+            path,
+            status,
+            duration_ms,
+            extra={
+                "event": "access",
+                "request_id": request_id,
+                "method": method,
+                "path": path,
+                "status": int(status) if str(status).isdigit() else status,
+                "duration_ms": duration_ms,
+                "client": environ.get("REMOTE_ADDR"),
+                "bytes": getattr(resp, "sent", None),
+            },
+        )
 
-logger_class = RedactingLogger
+
+logger_class = GatewayLogger
 
 
 def _without_server_header(default_headers):

@@ -7,7 +7,7 @@ from flask import Flask
 from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
 
-from api import cors, docs, errors, headers, metrics, rate_limits, request_id
+from api import cors, docs, errors, headers, metrics, rate_limits, request_id, request_log
 from api.converters import MAX_ID, IdConverter
 from api.errors import PROBLEM_JSON
 from schemas.base import ProblemSchema
@@ -53,6 +53,7 @@ def register(app: Flask) -> Api:
     """Wire request ids, rate limits, errors, the /v1 resources, the spec and Swagger UI."""
     from api import clients, contacts, deliveries, link_jobs, links, ops, reconciliations, tokens
 
+    request_log.register(app)  # first: it times the whole request and writes its line last
     request_id.register(app)
     rate_limits.register(app)
     app.url_map.converters["id"] = IdConverter

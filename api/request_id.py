@@ -1,6 +1,5 @@
 """X-Request-ID: taken from the caller when sane, else made; on every response and log line."""
 
-import logging
 import re
 import uuid
 
@@ -34,14 +33,6 @@ def _echo(response):
 def current_request_id() -> str | None:
     """The id of the request being served, for the CaseWare Cloud adapter; None outside one."""
     return getattr(g, "request_id", None) if has_request_context() else None
-
-
-class RequestIdFilter(logging.Filter):
-    """Adds `request_id` to every log record."""
-
-    def filter(self, record):
-        record.request_id = current_request_id() or "-"
-        return True
 
 
 def register(app: Flask) -> None:

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from adapters.caseware_cloud.errors import CwcRejected, CwcUnavailable
 from db.models import Delivery, utcnow
 from domain import links as L
+from services import delivery_log
 from services.circuit import CircuitBreaker, CircuitOpen
 from services.delivery_operations import Nothing, prepare
 from services.refusals import explain_refusal
@@ -163,6 +164,7 @@ class Queued:
 
     record_type: str
     record_id: int
+    operation: str
     attempts: int
     action: str
     detail: str | None
@@ -173,6 +175,7 @@ class Queued:
         return cls(
             delivery.record_type,
             delivery.record_id,
+            delivery.operation,
             delivery.attempts or 0,
             delivery.action,
             delivery.detail,
@@ -411,6 +414,7 @@ class Courier:
                 retry_at=retry_at,
             )
             if not settled:
+                delivery_log.lease_lost(claim.delivery_id, claim.request_id, result.outcome)
                 return  # our lease ran out and another took over; its outcome counts
             uow.links.settle(
                 queued.record_type,
@@ -424,6 +428,15 @@ class Courier:
             )
             self._record(uow, claim, result, in_request, now)
             uow.commit()
+        delivery_log.outcome(
+            claim.delivery_id,
+            queued,
+            result.outcome,
+            request_id=claim.request_id,
+            attempts=queued.attempts + (1 if result.counted else 0),
+            error=None if delivered else result.message,
+            in_request=in_request,
+        )
 
     def _backoff(self, attempts: int, result: Result) -> float:
         """Full jitter, exponential in attempts; never sooner than CaseWare Cloud asked."""

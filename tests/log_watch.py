@@ -11,7 +11,7 @@ import logging
 import re
 from pathlib import Path
 
-from log_redaction import RedactSecrets
+from log_format import JsonLines
 
 # What must never be written down. A token hash is 64 hex digits (services.tokens._hash).
 SECRETS = {
@@ -25,28 +25,32 @@ SECRETS = {
 # The loggers of the gateway; INFO, as production logs them (LOG_LEVEL).
 GATEWAY_LOGGERS = ("app", "api", "services", "adapters", "db", "cli", "domain", "sqlalchemy.engine")
 
-records: list[str] = []
+found_in_records: list[str] = []
 files: list[Path] = []
 
 
+def secrets_in(line: str) -> list[str]:
+    """The kinds of secret `line` shows."""
+    return [kind for kind, pattern in SECRETS.items() if pattern.search(line)]
+
+
 class _Keep(logging.Handler):
+    """Checks each record as production's handler writes it (app.py: a JSON line, its extra
+    fields and trace included, redacted by the formatter) and keeps the lines that leak."""
+
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            text = record.getMessage()
+            line = self.format(record)
         except Exception:  # a broken record is the logging call's problem, not a leak
-            text = str(record.msg)
-        if record.exc_text:  # the trace as the filter left it (redacted), as a handler writes it
-            text += "\n" + record.exc_text
-        elif record.exc_info:
-            text += "\n" + logging.Formatter().formatException(record.exc_info)
-        records.append(f"{record.name}: {text}")
+            line = str(record.msg)
+        for kind in secrets_in(line):
+            found_in_records.append(f"{kind} in log record: {record.name}: {line[:300]}")
 
 
 def start() -> None:
-    """Keep every record of the gateway's loggers from now on, as production's handler writes
-    it: through the same redaction (app.py's _configure_logging)."""
+    """Check every record of the gateway's loggers from now on."""
     handler = _Keep(level=logging.INFO)
-    handler.addFilter(RedactSecrets())
+    handler.setFormatter(JsonLines())
     for name in GATEWAY_LOGGERS:
         logger = logging.getLogger(name)
         if logger.level == logging.NOTSET or logger.level > logging.INFO:
@@ -60,15 +64,10 @@ def watch_file(path: Path) -> None:
 
 
 def leaks() -> list[str]:
-    """'kind: where: the line' for each secret found in a watched log."""
-    found = []
-    texts = [("log record", line) for line in records]
+    """'kind in where: the line' for each secret found in a watched log."""
+    found = list(found_in_records)
     for path in files:
         if path.exists():
-            lines = path.read_text(errors="replace").splitlines()
-            texts += [(path.name, line) for line in lines]
-    for where, line in texts:
-        for kind, pattern in SECRETS.items():
-            if pattern.search(line):
-                found.append(f"{kind} in {where}: {line[:300]}")
+            for line in path.read_text(errors="replace").splitlines():
+                found += [f"{kind} in {path.name}: {line[:300]}" for kind in secrets_in(line)]
     return found

@@ -176,7 +176,7 @@ class CwcHttpClient:
             attempt += 1
             self._wait_for_turn(method, path)
             try:
-                return self._call_with_token(method, path, params, json)
+                return self._call_with_token(method, path, params, json, attempt)
             except CwcUnavailable as error:
                 if create and error.maybe_performed:
                     raise
@@ -217,13 +217,15 @@ class CwcHttpClient:
         if wait > 0:
             self._sleep(wait)
 
-    def _call_with_token(self, method: str, path: str, params: Any, body: Any) -> Any:
+    def _call_with_token(
+        self, method: str, path: str, params: Any, body: Any, attempt: int = 1
+    ) -> Any:
         try:
             token = self._tokens.get(self._time_left())
         except CwcUnavailable as error:
             error.maybe_performed = False  # the call itself was never sent
             raise
-        response = self._send(method, path, params=params, body=body, token=token)
+        response = self._send(method, path, params=params, body=body, token=token, attempt=attempt)
         if response.status == 401:
             # Tokens die after 30 minutes, possibly early: one new token, one retry.
             log.info("CaseWare Cloud %s %s: token refused, fetching a new one", method, path)
@@ -233,7 +235,9 @@ class CwcHttpClient:
             except CwcUnavailable as error:
                 error.maybe_performed = False
                 raise
-            response = self._send(method, path, params=params, body=body, token=token)
+            response = self._send(
+                method, path, params=params, body=body, token=token, attempt=attempt
+            )
         return self._result(method, path, response)
 
     def _fetch_token(self) -> str:
@@ -249,7 +253,14 @@ class CwcHttpClient:
         return token
 
     def _send(
-        self, method: str, path: str, *, params: Any = None, body: Any = None, token: str | None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        body: Any = None,
+        token: str | None,
+        attempt: int = 1,
     ) -> Answer:
         headers = {"Accept": "application/json"}
         if token:
@@ -259,23 +270,22 @@ class CwcHttpClient:
             headers[REQUEST_ID_HEADER] = request_id
         started = time.monotonic()
         url = f"{self.base_url}/{path}"
-        answer = fetch(
-            self._session,
-            method,
-            url,
-            path,
-            self._bounds(),
-            params=params,
-            json=body,
-            headers=headers,
-        )
-        log.debug(
-            "CaseWare Cloud %s %s -> %d in %.0f ms",
-            method,
-            path,
-            answer.status,
-            (time.monotonic() - started) * 1000,
-        )
+        try:
+            answer = fetch(
+                self._session,
+                method,
+                url,
+                path,
+                self._bounds(),
+                params=params,
+                json=body,
+                headers=headers,
+            )
+        except CwcError as error:
+            status = error.kind or error.status or "error"
+            _log_call(method, path, status, started, attempt, request_id)
+            raise
+        _log_call(method, path, answer.status, started, attempt, request_id)
         return answer
 
     def _time_left(self) -> float | None:
@@ -341,6 +351,42 @@ class CwcHttpClient:
             if secret:
                 text = text.replace(secret, "***")
         return text
+
+
+# The literal segments of CaseWare Cloud's paths; any other segment is an id.
+_PATH_WORDS = frozenset(
+    {"auth", "token", "entities", "addresses", "users", "roles", "role-assignments"}
+)
+
+
+def operation_of(method: str, path: str) -> str:
+    """The call as a template, without ids: "PATCH /entities/{id}"."""
+    segments = (s if s in _PATH_WORDS else "{id}" for s in path.split("/"))
+    return f"{method} /{'/'.join(segments)}"
+
+
+def _log_call(
+    method: str, path: str, status: int | str, started: float, attempt: int, request_id
+) -> None:
+    """One line per HTTP attempt (api.md, Logs): what was called, how it went, for whom."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    duration_ms = round((time.monotonic() - started) * 1000, 1)
+    operation = operation_of(method, path)
+    log.info(
+        "CaseWare Cloud %s -> %s in %.1f ms",
+        operation,
+        status,
+        duration_ms,
+        extra={
+            "event": "cwc_call",
+            "operation": operation,
+            "status": status,
+            "duration_ms": duration_ms,
+            "attempt": attempt,
+            "request_id": request_id,
+        },
+    )
 
 
 def parse_retry_after(value: str | None) -> float | None:

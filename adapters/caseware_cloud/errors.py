@@ -15,6 +15,7 @@ class CwcError(Exception):
         status: int | None = None,
         cwc_message: str | None = None,
         request_id: str | None = None,
+        kind: str | None = None,
     ) -> None:
         self.summary = summary
         self.method = method
@@ -22,6 +23,9 @@ class CwcError(Exception):
         self.status = status
         self.cwc_message = cwc_message
         self.request_id = request_id
+        # What went wrong in a call that got no usable answer, for the logs: "timeout",
+        # "connect_failed", "connection_failed", "too_large", "out_of_time", "unsendable".
+        self.kind = kind
         super().__init__(summary)
 
     def __str__(self) -> str:

@@ -258,6 +258,7 @@ def _too_large(method: str, path: str, status: int, max_bytes: int) -> CwcUnavai
         path=path,
         status=status,
         maybe_performed=True,
+        kind="too_large",
     )
 
 
@@ -268,27 +269,34 @@ def _out_of_time(method: str, path: str, bounds: Bounds, maybe_performed: bool) 
             method=method,
             path=path,
             maybe_performed=maybe_performed,
+            kind="out_of_time",
         )
     return CwcUnavailable(
         f"no whole answer within {bounds.total:.3g} s",
         method=method,
         path=path,
         maybe_performed=maybe_performed,
+        kind="timeout",
     )
 
 
 def _unavailable(method: str, path: str, exc: Exception) -> CwcUnavailable:
     if isinstance(exc, ValueError) and not isinstance(exc, requests.RequestException):
-        return CwcUnavailable("the call could not be sent", method=method, path=path)
+        return CwcUnavailable(
+            "the call could not be sent", method=method, path=path, kind="unsendable"
+        )
     never_connected = isinstance(exc, requests.ConnectTimeout) or _refused(exc)
-    summary = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
+    summary, kind = "connection failed", "connection_failed"
+    if isinstance(exc, requests.Timeout):
+        summary, kind = "timed out", "timeout"
     if never_connected:
-        summary = "could not connect"
+        summary, kind = "could not connect", "connect_failed"
     return CwcUnavailable(
         summary,
         method=method,
         path=path,
         maybe_performed=not never_connected,
+        kind=kind,
     )
 
 

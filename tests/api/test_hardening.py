@@ -10,7 +10,6 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from api.request_id import RequestIdFilter
 from app import _configure_logging, create_app
 from db.models import IdempotencyRecord
 
@@ -234,14 +233,9 @@ def app_log(app):
     """What the app's own log handler (app._configure_logging) writes, as text."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    _configure_logging(app)
-    handler = next(
-        h for h in root.handlers if any(isinstance(f, RequestIdFilter) for f in h.filters)
-    )
     written = io.StringIO()
-    stream = handler.setStream(written)
+    _configure_logging(app, stream=written)
     yield written
-    handler.setStream(stream)
     root.handlers[:], root.level = handlers, level
 
 

@@ -40,10 +40,10 @@ def test_the_access_log_keeps_no_secret_from_a_query_string(running, tmp_path):
         assert answer.status_code == 401  # a token in the query string is refused
 
     log = tmp_path / "gateway.log"
-    wait_until(lambda: log.read_text().count("/v1/clients?") >= 3, 10, "the access log")
+    wait_until(lambda: log.read_text().count('"route": "/v1/clients"') >= 3, 10, "the log")
     text = log.read_text()
     assert token not in text and jwt not in text and "hunter2" not in text
-    assert "access_token=[redacted]" in text and "page=2" in text
+    assert "/v1/clients?" not in text  # requests are logged without their query string
 
 
 def test_a_chunked_body_over_1_mib_is_a_413_over_a_real_socket(running):
