@@ -257,7 +257,7 @@ def test_the_background_worker_runs_it_and_waits_while_caseware_cloud_is_away(
     assert (waiting["state"], waiting["processed"]) == ("running", 0)
     assert "503" in waiting["last_error"] or "unavailable" in waiting["last_error"].lower()
     cwc_sim.clear_faults()
-    background = BackgroundCourier(app.extensions["courier"], 0.02, jobs=runner.run_due)
+    background = BackgroundCourier(app.extensions["courier"], 0.02, rounds=[runner.run_due])
     background.start()
     try:
         deadline = time.monotonic() + 30

@@ -261,9 +261,12 @@ def test_the_production_recipe_two_gateways_nginx_and_a_worker_deliver_a_switch(
         assert list(
             recipe["redis"].scan_iter(match=f"{recipe['values']['RATE_LIMIT_KEY_PREFIX']}*")
         )
-        line = wait_until(lambda: next((x for x in gateway_lines(tmp) if f"rid={rid}" in x), None),
-                          5, "the switch in a gateway's access log")  # fmt: skip
-        assert line.split()[0] == CLIENT_ADDRESS
+        line = wait_until(
+            lambda: next((x for x in gateway_requests(tmp) if x["request_id"] == rid), None),
+            5,
+            "the switch in a gateway's request lines",
+        )
+        assert line["client"] == CLIENT_ADDRESS
         upstreams = set(re.findall(r"upstream=(\S+)", access_log.read_text()))
         assert upstreams == {f"127.0.0.1:{p}" for p in ports}  # both machines served
     finally:
@@ -271,5 +274,7 @@ def test_the_production_recipe_two_gateways_nginx_and_a_worker_deliver_a_switch(
             process.kill(signal.SIGTERM)
 
 
-def gateway_lines(tmp) -> list[str]:
-    return [line for n in (0, 1) for line in (tmp / f"gateway{n}.log").read_text().splitlines()]
+def gateway_requests(tmp) -> list[dict]:
+    """The request lines (JSON, one per request) the two gateways wrote."""
+    lines = [line for n in (0, 1) for line in (tmp / f"gateway{n}.log").read_text().splitlines()]
+    return [x for x in map(json.loads, lines) if x.get("event") == "request"]
