@@ -112,6 +112,7 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
         app.extensions["cwc"],
         courier,
         lease_seconds=app.config["DELIVERY_LEASE_SECONDS"],
+        reader_factory=app.extensions["reader_factory"],
     )
     jobs = LinkJobRunner(
         app.extensions["uow_factory"],

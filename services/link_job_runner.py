@@ -86,8 +86,10 @@ class LinkJobRunner:
         if not self._busy.acquire(blocking=False):
             return 0
         try:
-            with self._uow() as uow:
-                candidates = uow.link_jobs.unfinished_ids(self.owner, utcnow())
+            # A read: every courier round asks, and on SQLite a writer's question would take
+            # the one write lock from the switches, several times a second per process.
+            with self._reader() as reader:
+                candidates = reader.link_jobs.unfinished_ids(self.owner, utcnow())
             for job_id in candidates:
                 job = self._take(job_id)
                 if job is not None:

@@ -47,8 +47,20 @@ class Item:
 class ReconciliationRunner:
     """Claims unfinished reconciliations and checks their records (and repairs, if asked)."""
 
-    def __init__(self, uow_factory, cwc, courier, *, lease_seconds=120.0, slice_records=50):
+    def __init__(
+        self,
+        uow_factory,
+        cwc,
+        courier,
+        *,
+        lease_seconds=120.0,
+        slice_records=50,
+        reader_factory=None,
+    ):
         self._uow, self._cwc, self._courier = uow_factory, cwc, courier
+        # Where each round asks whether there is work: a read, so that the question takes no
+        # write lock (on SQLite, every switch's) several times a second per process.
+        self._reader = reader_factory or uow_factory
         self.lease_seconds = lease_seconds
         self._slice = slice_records  # then the round ends, and deliveries get their turn
         self.owner = uuid.uuid4().hex
@@ -60,8 +72,8 @@ class ReconciliationRunner:
     def run_due(self) -> bool:
         """One round: claim an unfinished reconciliation and check a slice of its records.
         True when there was one to work on."""
-        with self._uow() as uow:
-            candidates = uow.reconciliations.claimable(self.owner, utcnow())
+        with self._reader() as reader:
+            candidates = reader.reconciliations.claimable(self.owner, utcnow())
         for job_id in candidates:
             if self._claim(job_id):
                 self._check(job_id, self._slice)

@@ -51,12 +51,19 @@ def test_a_read_is_no_write_transaction(http, auth, new_client, write_transactio
 
 
 def test_an_idle_courier_polls_without_a_write_transaction(app, write_transactions):
-    """Each gateway process polls every DELIVERY_POLL_SECONDS on several threads; on SQLite a
-    write transaction per poll would queue behind, and hold up, every switch."""
+    """Each gateway process polls every DELIVERY_POLL_SECONDS on several threads, for
+    deliveries, link jobs and reconciliations; on SQLite a write transaction per poll would
+    queue behind, and hold up, every switch."""
     courier = app.extensions["courier"]
+    jobs, reconciliations = (
+        app.extensions["link_job_runner"],
+        app.extensions["reconciliation_runner"],
+    )
 
     for _ in range(5):
         assert courier.run_due() == 0
+        assert jobs.run_round() == 0
+        assert not reconciliations.run_due()
 
     assert write_transactions == []
 
