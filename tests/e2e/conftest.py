@@ -8,12 +8,15 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import create_engine, text
 
 from tests import log_watch
+from tests.conftest import POSTGRES_URL, _postgres_schema_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,8 +97,27 @@ def simulator(tmp_path):
 
 @pytest.fixture
 def database_url(tmp_path):
-    """The gateway's database: a SQLite file (a test module may override this fixture)."""
+    """The gateway's database: a SQLite file. A module that runs on every database overrides
+    this with `@pytest.fixture(params=BACKENDS)` over `each_database`."""
     return f"sqlite:///{tmp_path / 'gateway.db'}"
+
+
+def each_database(backend: str, tmp_path):
+    """A database URL for one test, as a fixture's generator: a SQLite file, or PostgreSQL in
+    a throwaway schema, dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'gateway.db'}"
+        return
+    schema = f"gw_e2e_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _postgres_schema_url(schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture

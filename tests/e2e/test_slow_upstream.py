@@ -3,14 +3,12 @@
 
 import threading
 import time
-import uuid
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 
-from tests.conftest import BACKENDS, POSTGRES_URL, _postgres_schema_url
-from tests.e2e.conftest import wait_until
+from tests.conftest import BACKENDS
+from tests.e2e.conftest import each_database, wait_until
 
 DEADLINE = 2.0
 SWITCHES = 10
@@ -19,17 +17,7 @@ SWITCHES = 10
 @pytest.fixture(params=BACKENDS)
 def database_url(request, tmp_path):
     """SQLite, and PostgreSQL in a throwaway schema when the suite has one."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'gateway.db'}"
-        return
-    schema = f"gw_e2e_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield _postgres_schema_url(schema)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    yield from each_database(request.param, tmp_path)
 
 
 @pytest.fixture
