@@ -10,8 +10,10 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
+import redis
 import requests
 from sqlalchemy import create_engine, text
 
@@ -100,6 +102,31 @@ def database_url(tmp_path):
     """The gateway's database: a SQLite file. A module that runs on every database overrides
     this with `@pytest.fixture(params=BACKENDS)` over `each_database`."""
     return f"sqlite:///{tmp_path / 'gateway.db'}"
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+class RedisKeys(NamedTuple):
+    prefix: str
+    client: redis.Redis
+
+
+@pytest.fixture
+def redis_keys():
+    """A key prefix of this test's own in a Redis that answers (else a skip saying so), and a
+    client to look at the keys; every key under the prefix is deleted afterwards."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        client.close()
+        pytest.skip(f"Redis at {REDIS_URL} cannot be reached ({error}): set TEST_REDIS_URL")
+    prefix = f"gateway-test-{uuid.uuid4().hex[:12]}"
+    yield RedisKeys(prefix, client)
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
+    client.close()
 
 
 def each_database(backend: str, tmp_path):

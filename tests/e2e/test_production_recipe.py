@@ -15,23 +15,29 @@ import uuid
 from pathlib import Path
 
 import pytest
-import redis
 import requests
-from sqlalchemy import create_engine, text
 
 from adapters.caseware_cloud.client import CALL_TIMEOUT
 from config import Config
 from deploy.render_nginx import render
 from tests import log_watch
-from tests.conftest import POSTGRES_URL, _postgres_schema_url
-from tests.e2e.conftest import NGINX, ROOT, Process, free_port, nginx_args, wait_until
+from tests.conftest import POSTGRES_URL
+from tests.e2e.conftest import (
+    NGINX,
+    REDIS_URL,
+    ROOT,
+    Process,
+    each_database,
+    free_port,
+    nginx_args,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
 DEPLOY = ROOT / "deploy"
 GUNICORN_CONF = ROOT / "gunicorn.conf.py"
 APP_DIR, RUN_DIR = "/opt/caseware-gateway", "/run/caseware-gateway"
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CLIENT_ADDRESS = "127.0.0.2"  # the caller; nginx reaches the gunicorns from 127.0.0.1
 AUTH_FAILURES = 3
 
@@ -90,41 +96,18 @@ def test_the_units_stop_within_their_timeouts_and_nginx_matches_the_body_limit()
 
 
 @pytest.fixture
-def postgres_url():
+def postgres_url(tmp_path):
     """A throwaway schema in the suite's PostgreSQL, dropped afterwards."""
     if not POSTGRES_URL:
         pytest.skip(
             "the production recipe runs on PostgreSQL: set TEST_DATABASE_URL "
             "(make test does when PostgreSQL answers)"
         )
-    schema = f"gw_recipe_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield _postgres_schema_url(schema)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    yield from each_database("postgresql", tmp_path)
 
 
 @pytest.fixture
-def redis_prefix():
-    """A key prefix of this run's own; its keys are deleted afterwards."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        client.close()
-        pytest.skip(f"Redis at {REDIS_URL} cannot be reached ({error}): set TEST_REDIS_URL")
-    prefix = f"gateway-recipe-{uuid.uuid4().hex[:12]}"
-    yield prefix, client
-    for key in client.scan_iter(match=f"{prefix}*"):
-        client.delete(key)
-    client.close()
-
-
-@pytest.fixture
-def recipe(tmp_path, simulator, postgres_url, redis_prefix):
+def recipe(tmp_path, simulator, postgres_url, redis_keys):
     """The environment file rendered from deploy/gateway.env.example with this machine's
     addresses and secrets, and a place for each process's logs."""
     if NGINX is None:
@@ -133,7 +116,7 @@ def recipe(tmp_path, simulator, postgres_url, redis_prefix):
     values.update(
         DATABASE_URL=postgres_url,
         REDIS_URL=REDIS_URL,
-        RATE_LIMIT_KEY_PREFIX=redis_prefix[0],
+        RATE_LIMIT_KEY_PREFIX=redis_keys.prefix,
         CWC_BASE_URL=simulator["api"],
         CWC_CLIENT_ID=simulator["id"],
         CWC_CLIENT_SECRET=simulator["secret"],
@@ -148,7 +131,7 @@ def recipe(tmp_path, simulator, postgres_url, redis_prefix):
     )
     env_file = tmp_path / "gateway.env"
     env_file.write_text("".join(f"{key}='{value}'\n" for key, value in values.items()))
-    return {"env_file": env_file, "values": values, "tmp": tmp_path, "redis": redis_prefix[1]}
+    return {"env_file": env_file, "values": values, "tmp": tmp_path, "redis": redis_keys.client}
 
 
 def _machine_env(recipe, unit: str, name: str, **extra) -> dict[str, str]:

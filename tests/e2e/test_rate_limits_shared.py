@@ -1,38 +1,19 @@
 """gunicorn, two workers, one Redis: a caller's limit holds in total, not per worker."""
 
-import os
-import uuid
-
 import pytest
-import redis
 import requests
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.e2e.conftest import REDIS_URL
+
 LIMIT = 10
 REQUESTS = 4 * LIMIT
 
 
 @pytest.fixture
-def redis_prefix():
-    """A key prefix of this run's own in a Redis that answers; its keys are deleted after."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        client.close()
-        pytest.skip(f"Redis at {REDIS_URL} cannot be reached ({error}): set TEST_REDIS_URL")
-    prefix = f"gateway-test-{uuid.uuid4().hex[:12]}"
-    yield prefix
-    for key in client.scan_iter(match=f"{prefix}:*"):
-        client.delete(key)
-    client.close()
-
-
-@pytest.fixture
-def gateway_env(redis_prefix):
+def gateway_env(redis_keys):
     return {
         "REDIS_URL": REDIS_URL,
-        "RATE_LIMIT_KEY_PREFIX": redis_prefix,
+        "RATE_LIMIT_KEY_PREFIX": redis_keys.prefix,
         "RATE_LIMIT_READS": f"{LIMIT}/minute",
         "GATEWAY_WORKERS": "2",
     }
