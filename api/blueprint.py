@@ -6,6 +6,7 @@ from functools import reduce
 
 import flask_smorest
 from flask import current_app, request
+from flask_smorest.utils import resolve_schema_instance
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from api import auth, errors, idempotency, rate_limits
@@ -42,6 +43,11 @@ IF_MATCH = {
 
 
 class Blueprint(flask_smorest.Blueprint):
+    def arguments(self, schema, *args, **kwargs):
+        """flask-smorest's, with one schema instance for every request: given a class, webargs
+        makes a new instance per request (about 0.1 ms). Our schemas keep no request state."""
+        return super().arguments(resolve_schema_instance(schema), *args, **kwargs)
+
     def problems(self, *statuses: int):
         """Document the error answers a view can give, as the shared problem+json responses."""
         decorators = [
