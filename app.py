@@ -111,7 +111,7 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
     app.extensions["db_reader_engine"] = readers
     app.extensions["uow_factory"] = unit_of_work_factory(engine)
     app.extensions["reader_factory"] = unit_of_work_factory(readers, read_only=True)
-    app.extensions["db_changes"] = changes = DatabaseChanges(app.config["DATABASE_URL"])
+    app.extensions["db_changes"] = changes = DatabaseChanges(readers)
     app.extensions["known_tokens"] = tokens.KnownTokens(changes.version)
 
     app.extensions["cwc"] = _caseware_cloud(app)

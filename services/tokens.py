@@ -54,7 +54,7 @@ class _Known:
     actor: Actor
     expires_at: datetime | None
     touch_at: datetime  # when last_used_at is due to be written
-    version: int
+    version: int | str
 
 
 class KnownTokens:
@@ -66,14 +66,14 @@ class KnownTokens:
 
     MAX_ENTRIES = 1000
 
-    def __init__(self, version: Callable[[], int | None]) -> None:
+    def __init__(self, version: Callable[[], int | str | None]) -> None:
         self._version = version
         self._known: dict[str, _Known] = {}
 
-    def version(self) -> int | None:
+    def version(self) -> int | str | None:
         return self._version()
 
-    def get(self, token_hash: str, version: int | None, now: datetime) -> Actor | None:
+    def get(self, token_hash: str, version: int | str | None, now: datetime) -> Actor | None:
         known = self._known.get(token_hash)
         if known is None or version is None or known.version != version:
             return None
