@@ -78,6 +78,9 @@ class Config:
     DELIVERY_REQUEST_SLOTS = _int("DELIVERY_REQUEST_SLOTS", max(_int("GATEWAY_THREADS", 8) - 1, 1))
     # How long a request waits for one of those slots before it answers 202 (seconds).
     DELIVERY_SLOT_WAIT_SECONDS = _float("DELIVERY_SLOT_WAIT_SECONDS", 0.1)
+    # The last thread delivers too, but only what CaseWare Cloud answers within this time
+    # (seconds; 0: never), so that /healthz waits no longer than that on it.
+    DELIVERY_SPARE_WAIT_SECONDS = _float("DELIVERY_SPARE_WAIT_SECONDS", 0.5)
     # How often the in-process courier looks for due deliveries; 0 turns it off (then run
     # `flask --app app worker` elsewhere).
     DELIVERY_POLL_SECONDS = _float("DELIVERY_POLL_SECONDS", 1.0)

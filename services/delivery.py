@@ -10,7 +10,6 @@ Cloud's answer and our commit costs a repeat, never a duplicate.
 import json
 import logging
 import random
-import threading
 import time
 import uuid
 from contextvars import ContextVar
@@ -24,6 +23,7 @@ from services import delivery_log
 from services.circuit import CircuitBreaker, CircuitOpen
 from services.delivery_operations import Nothing, prepare
 from services.refusals import explain_refusal
+from services.request_slots import RequestSlots
 from services.unlink_guard import UnlinkGuard
 
 log = logging.getLogger(__name__)
@@ -129,6 +129,9 @@ class DeliveryPolicy:
     # one frees within a call's time; when it does not, the wait is short enough to keep
     # /healthz quick on the thread left free.
     slot_wait_seconds: float = 0.1
+    # The thread left free delivers too, but only what takes this long (0: it never does);
+    # see services.request_slots.
+    spare_wait_seconds: float = 0.5
     breaker_failures: int = 5
     breaker_reset_seconds: float = 30.0
 
@@ -142,6 +145,7 @@ def delivery_policy(config) -> DeliveryPolicy:
         wait_seconds=float(config["DELIVERY_WAIT_SECONDS"]),
         request_slots=int(config["DELIVERY_REQUEST_SLOTS"]),
         slot_wait_seconds=float(config["DELIVERY_SLOT_WAIT_SECONDS"]),
+        spare_wait_seconds=float(config["DELIVERY_SPARE_WAIT_SECONDS"]),
         breaker_failures=int(config["CWC_BREAKER_FAILURES"]),
         breaker_reset_seconds=float(config["CWC_BREAKER_RESET_SECONDS"]),
     )
@@ -221,7 +225,11 @@ class Courier:
         self.stop_by = float("inf")  # see wind_down
         # Every change a request writes through this courier passes the unlink guard.
         self.guard = guard or UnlinkGuard()
-        self._request_slots = threading.BoundedSemaphore(max(self.policy.request_slots, 1))
+        self._request_slots = RequestSlots(
+            self.policy.request_slots,
+            self.policy.slot_wait_seconds,
+            self.policy.spare_wait_seconds,
+        )
         # Refusals are answers, not failures: only passing trouble opens the circuit.
         self.breaker = CircuitBreaker(
             fail_max=self.policy.breaker_failures,
@@ -252,18 +260,25 @@ class Courier:
         request slot is taken, nothing is sent now: the change stays queued, due at once (a
         lease of our own is given back), and the request answers 202.
         """
-        if not self._request_slots.acquire(timeout=self.policy.slot_wait_seconds):
-            log.warning("all %d request slots wait on CaseWare Cloud", self.policy.request_slots)
-            if claimed is not None:
-                self._release(claimed)
-            return
-        deadline = time.monotonic() + self.policy.wait_seconds
-        token = answer_by.set(deadline)
-        try:
-            self._deliver_until(deadline, key, last_id, request_id, claimed)
-        finally:
-            answer_by.reset(token)
-            self._request_slots.release()
+        # The spare thread takes only the request's own change, and not one that may create a
+        # record: cut short by the spare's time, a create holds its link for minutes.
+        spare_ok = (
+            claimed is not None
+            and claimed.delivery_id == last_id
+            and not getattr(claimed.work, "may_create", False)
+        )
+        with self._request_slots.take(self.policy.wait_seconds, spare=spare_ok) as seconds:
+            if seconds is None:
+                log.warning("all %d request slots wait on CaseWare Cloud", self._request_slots.size)
+                if claimed is not None:
+                    self._release(claimed)
+                return
+            deadline = time.monotonic() + seconds
+            token = answer_by.set(deadline)
+            try:
+                self._deliver_until(deadline, key, last_id, request_id, claimed)
+            finally:
+                answer_by.reset(token)
 
     def _deliver_until(self, deadline: float, key: str, last_id: int, request_id, claimed) -> None:
         pause = self.policy.poll_seconds / 16

@@ -30,6 +30,9 @@ class Work:
 
     run: Callable[[object], str | None]
     learns: str = "remote_id"  # or "remote_address_id"
+    # Whether it may create the record in CaseWare Cloud: cut short, such a call leaves the
+    # record unknown until CWC_CREATE_SETTLE_SECONDS have passed (see adapters' lookup).
+    may_create: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,9 @@ def _client_work(uow, delivery, payload, entity, address) -> Work | Nothing:
         return Nothing("the client was deleted")
     values = L.synced_values(client, L.CLIENT_SYNCED_FIELDS)
     if delivery.operation == LINK_CLIENT or entity is None:
-        return Work(lambda cwc: cwc.ensure_entity(values, known_guid=entity))
+        return Work(
+            lambda cwc: cwc.ensure_entity(values, known_guid=entity), may_create=entity is None
+        )
     changes = {name: values[name] for name in payload["fields"]}
     return Work(
         lambda cwc: cwc.update_entity(entity, changes, address_guid=address),
@@ -97,6 +102,9 @@ def _contact_work(uow, delivery, payload, entity) -> Work | Nothing:
     if delivery.operation == LINK_CONTACT or user is None:
         if not values["email"]:
             return _refuse("The contact has no e-mail address, so it cannot have a login.")
-        return Work(lambda cwc: cwc.link_contact(entity, values, known_user_guid=user))
+        return Work(
+            lambda cwc: cwc.link_contact(entity, values, known_user_guid=user),
+            may_create=user is None,
+        )
     changes = {name: values[name] for name in payload["fields"]}
     return Work(lambda cwc: cwc.update_user(user, changes))
