@@ -112,7 +112,9 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
     app.extensions["uow_factory"] = unit_of_work_factory(engine)
     app.extensions["reader_factory"] = unit_of_work_factory(readers, read_only=True)
     app.extensions["db_changes"] = changes = DatabaseChanges(readers)
-    app.extensions["known_tokens"] = tokens.KnownTokens(changes.version)
+    app.extensions["known_tokens"] = tokens.KnownTokens(
+        changes.version, proof_costs_a_round_trip=changes.costs_a_round_trip
+    )
 
     app.extensions["cwc"] = _caseware_cloud(app)
     app.extensions["cwc_probe"] = CaseWareCloudProbe(app.extensions["cwc"])

@@ -31,7 +31,7 @@ class DatabaseChanges:
 
     def __init__(self, readers: Engine) -> None:
         url = readers.url
-        self._postgresql = url.get_backend_name() == "postgresql"
+        self._postgresql = self.costs_a_round_trip = url.get_backend_name() == "postgresql"
         on_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
         self._path = url.database if on_file else None
         self._readers = readers  # PostgreSQL: autocommit connections from its pool

@@ -66,8 +66,11 @@ class KnownTokens:
 
     MAX_ENTRIES = 1000
 
-    def __init__(self, version: Callable[[], int | str | None]) -> None:
+    def __init__(
+        self, version: Callable[[], int | str | None], *, proof_costs_a_round_trip: bool = False
+    ) -> None:
         self._version = version
+        self.proof_costs_a_round_trip = proof_costs_a_round_trip
         self._known: dict[str, _Known] = {}
 
     def version(self) -> int | str | None:

@@ -69,7 +69,9 @@ def test_the_spare_leaves_the_change_pending_when_caseware_cloud_takes_longer_th
     assert sync_state(http, auth, linked_client) == "synced"
 
 
-def test_a_slot_holder_waits_its_full_time_for_the_same_slow_answer(http, auth, linked_client, cwc_sim):
+def test_a_slot_holder_waits_its_full_time_for_the_same_slow_answer(
+    http, auth, linked_client, cwc_sim
+):
     cwc_sim.set_faults(latency_ms=SLOW_CALL_MS)
 
     assert change_website(http, auth, linked_client, "https://patient.example").status_code == 200
