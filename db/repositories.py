@@ -2,6 +2,7 @@
 built once in db/link_views.py)."""
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, exists, func, or_, select, text
@@ -11,6 +12,27 @@ from db import write_statements as statements
 from db.link_views import CLIENT_LINK, CONTACT_LINK, TOKEN_BY_HASH
 from db.models import Client, Contact, Delivery, IdempotencyRecord, Link, LinkEvent, Token
 from domain.emails import login_key
+
+
+@dataclass(frozen=True)
+class LinkOutcome:
+    """What a delivery's outcome does to its record's link (write_statements.settle_link)."""
+
+    record_type: str
+    record_id: int
+    outcome: str  # delivered, pending or refused (its error: the delivery's, `error`)
+    now: datetime
+    remote_id: str | None  # learnt
+    address_id: str | None  # learnt
+
+    def params(self) -> dict:
+        return {
+            "of_type": self.record_type,
+            "of_id": self.record_id,
+            "now": self.now,
+            "new_remote_id": self.remote_id,
+            "new_address_id": self.address_id,
+        }
 
 
 def _one_row(session: Session, statement, params: dict):
@@ -184,33 +206,6 @@ class LinkRepository(_Repository):
         """The transaction ended: what it had locked may change now."""
         self._locked.clear()
 
-    def settle(
-        self,
-        record_type: str,
-        record_id: int,
-        outcome: str,
-        *,
-        delivery_id: int,
-        now: datetime,
-        error: str | None,
-        remote_id: str | None,
-        address_id: str | None,
-    ) -> None:
-        """A delivery's outcome on its record's link (write_statements.settle_link), with the
-        remote ids it taught us. A parameter named as a column would join the SET clause, so
-        none is."""
-        stmt = statements.settle_link(outcome, bool(remote_id), bool(address_id))
-        params = {
-            "of_type": record_type,
-            "of_id": record_id,
-            "delivery_id": delivery_id,
-            "now": now,
-            "error": error,
-            "new_remote_id": remote_id,
-            "new_address_id": address_id,
-        }
-        self.session.connection().execute(stmt, params)
-
     def linked_contacts_of(self, client_id: int) -> list[tuple[Contact, Link]]:
         """The client's contacts whose switch is on, with their links, in id order."""
         stmt = (
@@ -243,10 +238,6 @@ _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 class LinkEventRepository(_Repository):
     model = LinkEvent
-
-    def append(self, **columns) -> None:
-        """One history line, without the ORM's flush (the delivery's settle is hot)."""
-        self.session.connection().execute(statements.ADD_HISTORY, columns)
 
     def page_for_record(self, record_type: str, record_id: int, page: int, page_size: int):
         """Newest first."""
@@ -297,11 +288,32 @@ class DeliveryRepository(_Repository):
         stmt = stmt.order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True)
         return list(self.session.scalars(stmt))
 
-    def settle(self, delivery_id: int, owner: str, **values) -> bool:
-        """Record a delivery's outcome and end its lease, if the lease is still `owner`'s;
-        values: counted, error, new_state, delivered, retry_at. False when it was not."""
-        params = {"delivery_id": delivery_id, "owner": owner, **values}
-        return self.session.connection().execute(statements.SETTLE_DELIVERY, params).rowcount == 1
+    def settle(
+        self, delivery_id: int, owner: str, link: LinkOutcome, history: dict | None, **values
+    ) -> bool:
+        """Record a delivery's outcome and end its lease, if the lease is still `owner`'s (else
+        False, and nothing changes); then its record's link (write_statements.settle_link)
+        and, when given, a history line (columns of link_history). values: counted, error,
+        new_state, delivered, retry_at.
+
+        On PostgreSQL that is one statement outside any transaction: call it first in its
+        unit of work. A parameter named as a column would join a SET clause, so none is."""
+        params = {"delivery_id": delivery_id, "owner": owner, **values, **link.params()}
+        learnt = (bool(link.remote_id), bool(link.address_id))
+        if self.session.get_bind().dialect.name == "postgresql":
+            stmt = statements.settle_in_one(link.outcome, *learnt, history is not None)
+            params |= {f"event_{name}": value for name, value in (history or {}).items()}
+            connection = self.session.connection(
+                execution_options={"isolation_level": "AUTOCOMMIT"}
+            )
+            return connection.execute(stmt, params).scalar_one() == 1
+        connection = self.session.connection()
+        if connection.execute(statements.SETTLE_DELIVERY, params).rowcount != 1:
+            return False
+        connection.execute(statements.settle_link(link.outcome, *learnt), params)
+        if history is not None:
+            connection.execute(statements.ADD_HISTORY, history)
+        return True
 
     def anything_due(self, now: datetime) -> bool:
         """Whether some pending delivery is due and not leased (a reader's cheap look)."""

@@ -161,3 +161,37 @@ def settle_link(outcome: str, learnt_remote: bool, learnt_address: bool):
 
 
 ADD_HISTORY = insert(LinkEvent.__table__)
+_history = LinkEvent.__table__
+HISTORY_COLUMNS = (
+    "record_type",
+    "record_id",
+    "at",
+    "actor",
+    "action",
+    "result",
+    "detail",
+    "request_id",
+)
+
+
+@cache
+def settle_in_one(outcome: str, learnt_remote: bool, learnt_address: bool, with_history: bool):
+    """PostgreSQL: SETTLE_DELIVERY, settle_link and ADD_HISTORY as one statement, which needs
+    no transaction around it: one round trip instead of five (with BEGIN and COMMIT).
+
+    The link and the history line change only when the delivery did, that is while its lease
+    was ours. Data-modifying CTEs all see the rows as they were before the statement, where the
+    three statements in turn would see the delivery settled: the link's EXISTS leaves this
+    delivery out by its id, so it reads the same either way. Answers 1 when settled, else 0.
+    History values are bound as event_<column>."""
+    settled = SETTLE_DELIVERY.returning(_deliveries.c.id).cte("settled")
+    ours = exists(select(settled.c.id))
+    link = settle_link(outcome, learnt_remote, learnt_address).where(ours).cte("link")
+    stmt = select(func.count()).select_from(settled).add_cte(link)
+    if with_history:
+        values = [
+            bindparam(f"event_{name}", type_=_history.c[name].type) for name in HISTORY_COLUMNS
+        ]
+        event = insert(_history).from_select(HISTORY_COLUMNS, select(*values).where(ours))
+        stmt = stmt.add_cte(event.cte("event"))
+    return stmt

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from adapters.caseware_cloud.errors import CwcRejected, CwcUnavailable
 from db.models import Delivery, utcnow
+from db.repositories import LinkOutcome
 from domain import links as L
 from services import delivery_log
 from services.circuit import CircuitBreaker, CircuitOpen
@@ -414,10 +415,20 @@ class Courier:
         if result.outcome == PENDING:
             attempts = queued.attempts + (1 if result.counted else 0)
             retry_at = now + timedelta(seconds=self._backoff(attempts, result))
+        link = LinkOutcome(
+            queued.record_type,
+            queued.record_id,
+            result.outcome,
+            now,
+            result.remote_id,
+            result.remote_address_id,
+        )
         with self._uow() as uow:
             settled = uow.deliveries.settle(
                 claim.delivery_id,
                 self.owner,
+                link,
+                self._history_line(claim, result, in_request, now),
                 counted=1 if result.counted else 0,
                 error=None if delivered else result.message,
                 new_state=PENDING
@@ -431,17 +442,6 @@ class Courier:
             if not settled:
                 delivery_log.lease_lost(claim.delivery_id, claim.request_id, result.outcome)
                 return  # our lease ran out and another took over; its outcome counts
-            uow.links.settle(
-                queued.record_type,
-                queued.record_id,
-                result.outcome,
-                delivery_id=claim.delivery_id,
-                now=now,
-                error=result.message,
-                remote_id=result.remote_id,
-                address_id=result.remote_address_id,
-            )
-            self._record(uow, claim, result, in_request, now)
             uow.commit()
         delivery_log.outcome(
             claim.delivery_id,
@@ -458,10 +458,10 @@ class Courier:
         cap = min(self.policy.backoff_cap, self.policy.backoff_base * 2 ** max(attempts - 1, 0))
         return max(self._rng() * cap, result.retry_after or 0.0)
 
-    def _record(self, uow, claim: Claim, result: Result, in_request: bool, now) -> None:
+    def _history_line(self, claim: Claim, result: Result, in_request: bool, now) -> dict | None:
         """History: the request's own outcome, or a background delivery's final one."""
         if not in_request and result.outcome == PENDING:
-            return  # a retry that failed again is in the delivery queue, not the history
+            return None  # a retry that failed again is in the delivery queue, not the history
         queued = claim.queued
         if in_request:
             action, detail = queued.action, queued.detail
@@ -473,7 +473,7 @@ class Courier:
             detail = f"{detail}: {result.message}" if detail else result.message
         else:
             outcome = L.SYNCED if result.outcome == DELIVERED else L.PENDING
-        uow.link_events.append(
+        return dict(
             record_type=queued.record_type,
             record_id=queued.record_id,
             at=now,

@@ -5,9 +5,10 @@ from dataclasses import replace
 from datetime import datetime
 
 import pytest
+from sqlalchemy import text
 
 from adapters.caseware_cloud import CaseWareCloud
-from services.delivery import Courier, DeliveryPolicy
+from services.delivery import DELIVERED, Courier, DeliveryPolicy, Result
 from tests.api.links_support import assignments, entities, history_of, link_of, switch, users
 
 
@@ -325,3 +326,25 @@ def test_a_delivery_never_outlives_its_lease(app, http, auth, new_client, cwc_si
     [waiting] = pending(http, auth)
     assert waiting["attempts"] >= 2  # the attempt was counted and recorded as passing trouble
     assert waiting["last_error"]
+
+
+def test_an_outcome_whose_lease_ran_out_changes_nothing(app, http, auth, new_client, cwc_sim):
+    """A courier slower than its lease finds another courier has the delivery: its outcome is
+    not recorded, not on the delivery, not on the link, not in the history."""
+    client = new_client()
+    cwc_sim.set_faults(outage=True)
+    assert switch(http, auth, "client", client["id"], True).status_code == 202
+    cwc_sim.clear_faults()
+    courier = app.extensions["courier"]
+    claim = courier._claim(key=None, up_to=None, due_only=False)
+    with app.extensions["db_engine"].begin() as conn:  # the lease ran out; another took it
+        conn.execute(text("UPDATE deliveries SET lease_owner = 'another courier'"))
+    lines = len(history_of(http, auth, "client", client["id"]))
+
+    courier._settle(claim, Result(DELIVERED, remote_id="guid-never-seen"), in_request=False)
+
+    [delivery] = pending(http, auth)
+    assert delivery["id"] == claim.delivery_id
+    link = link_of(http, auth, "client", client["id"])
+    assert link["sync"]["state"] == "pending" and link["sync"]["remote_id"] is None
+    assert len(history_of(http, auth, "client", client["id"])) == lines
