@@ -22,4 +22,8 @@ if [ -n "${TEST_DATABASE_URL:-}" ]; then
 else
   echo "tests run on SQLite only: no PostgreSQL answered (set TEST_DATABASE_URL to add one)"
 fi
-exec .venv/bin/python -m pytest "$@"
+# Two workers (pytest-xdist), one per core of our machines: much of the suite waits on sockets,
+# processes and the databases. Each worker has its own databases, schemas, ports and Redis keys.
+# worksteal: an idle worker takes half of the other's queue, so that no long test ends the run
+# alone. TEST_WORKERS=0 runs in one process; later arguments (-n, --dist) win.
+exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" --dist worksteal "$@"
