@@ -22,4 +22,17 @@ if [ -n "${TEST_DATABASE_URL:-}" ]; then
 else
   echo "tests run on SQLite only: no PostgreSQL answered (set TEST_DATABASE_URL to add one)"
 fi
-exec .venv/bin/python -m pytest "$@"
+# Two workers (pytest-xdist), one per core of our machines: much of the suite waits on sockets,
+# processes and the databases. Each worker has its own databases, schemas, ports and Redis keys.
+# worksteal: an idle worker takes half of the other's queue, so that no long test ends the run
+# alone. TEST_WORKERS=0 runs in one process. Tests marked `serial` time a race against a
+# signal and run first, alone: next to another worker their window moves.
+pytest=(.venv/bin/python -m pytest)
+serial=0
+"${pytest[@]}" -m serial "$@" || serial=$?
+status=0
+"${pytest[@]}" -n "${TEST_WORKERS:-2}" --dist worksteal -m "not serial" "$@" || status=$?
+# 5 is "no test collected": arguments that pick tests of one part only.
+if [ "$status" = 5 ] && [ "$serial" != 5 ]; then status=$serial
+elif [ "$serial" != 5 ] && [ "$serial" != 0 ]; then status=$serial; fi
+exit "$status"

@@ -25,9 +25,24 @@ def pytest_configure(config):
     log_watch.start()
 
 
+# What the logs of pytest-xdist's workers leaked, gathered by the controller as each one ends.
+_leaks_from_workers: list[str] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist's controller: a worker is done; keep what its logs leaked."""
+    _leaks_from_workers.extend(getattr(node, "workeroutput", {}).get("log_leaks", []))
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Fail the run when any log of the gateway kept a secret (api.md: none ever appears)."""
     found = log_watch.leaks()
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: its exit status is not the run's
+        workeroutput["log_leaks"] = found
+        return
+    found += _leaks_from_workers
     if found:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         lines = [f"{len(found)} secret(s) written to a log of the gateway:", *found[:30]]

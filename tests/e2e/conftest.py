@@ -153,6 +153,17 @@ def gateway_env():
     return {}
 
 
+# `flask --app app db upgrade`, then `token create e2e --rights RIGHTS`, in one process: each
+# start of Python imports the whole app (about a second on a loaded machine), and every e2e
+# test starts here. The secret is the last line printed, as with the command alone.
+MIGRATE_AND_CREATE_TOKEN = """
+import sys
+from flask.cli import cli
+for args in (["db", "upgrade"], ["token", "create", "e2e", "--rights", sys.argv[1]]):
+    cli.main(["--app", "app", *args], standalone_mode=False)
+"""
+
+
 @pytest.fixture
 def gateway(tmp_path, simulator, database_url, gateway_env):
     """start() runs gunicorn on a migrated database; the same database survives restarts."""
@@ -170,13 +181,14 @@ def gateway(tmp_path, simulator, database_url, gateway_env):
         "DELIVERY_LEASE_SECONDS": "2",
         "CWC_BREAKER_RESET_SECONDS": "0.5",
         "GATEWAY_WORKERS": "2",
+        # gunicorn empties this folder when it starts: one of its own for each test, so that
+        # gunicorns of tests running side by side (pytest -n) keep their metrics.
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
         **gateway_env,
     }
-    flask = [sys.executable, "-m", "flask", "--app", "app"]
-    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     rights = "clients:read,clients:write,links:read,links:write,admin"
     created = subprocess.run(
-        [*flask, "token", "create", "e2e", "--rights", rights],
+        [sys.executable, "-c", MIGRATE_AND_CREATE_TOKEN, rights],
         cwd=ROOT, env=env, check=True, capture_output=True, text=True,
     )  # fmt: skip
     token = created.stdout.strip().splitlines()[-1]

@@ -108,6 +108,7 @@ def _wait_all_synced(base, headers, ids):
     wait_until(synced, 60, "every switched link to show synced")
 
 
+@pytest.mark.serial  # its late switches race gunicorn's closing of the socket: not under load
 def test_sigterm_during_a_burst_of_switches_cuts_no_request_and_loses_nothing(
     gateway, simulator, database_url
 ):
@@ -200,6 +201,8 @@ def test_the_standalone_worker_stops_between_deliveries_and_leaves_no_lease(
     assert "finishing the deliveries under way" in worker.log.read_text()
     worker.kill()
 
+    # The stop is what needed slow calls; the rest is delivered at full speed (seconds less).
+    requests.delete(f"{sim}/_sim/faults", timeout=5)
     again = Process(args, env, tmp_path / "worker-again.log")
     try:
         _wait_all_synced(base, headers, ids)
