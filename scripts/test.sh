@@ -25,8 +25,8 @@ fi
 # Two workers (pytest-xdist), one per core of our machines: much of the suite waits on sockets,
 # processes and the databases. Each worker has its own databases, schemas, ports and Redis keys.
 # worksteal: an idle worker takes half of the other's queue, so that no long test ends the run
-# alone. TEST_WORKERS=0 runs in one process. Tests marked `serial` time a race against a
-# signal and run first, alone: next to another worker their window moves.
+# alone. TEST_WORKERS=0 runs in one process. Tests marked `serial` need the machine to
+# themselves (a timed race or wait, a database cluster at rest) and run first, alone.
 pytest=(.venv/bin/python -m pytest)
 serial=0
 "${pytest[@]}" -m serial "$@" || serial=$?

@@ -41,6 +41,7 @@ def token_reads(engine) -> list[str]:
     return seen
 
 
+@pytest.mark.serial  # on PostgreSQL any commit in the cluster counts: not next to another worker
 def test_a_checked_token_is_not_read_again_while_nothing_changed(gateway):
     _token, secret = tokens.create_token(
         gateway.extensions["uow_factory"](), OPERATOR, "reader", list(ALL_RIGHTS)

@@ -32,6 +32,7 @@ def gateway_env():
     }
 
 
+@pytest.mark.serial  # it times /healthz: next to another worker's load, its margin shrinks
 def test_switches_on_a_drip_fed_upstream_cost_the_deadline_and_healthz_stays_quick(
     gateway, simulator
 ):
