@@ -8,7 +8,8 @@ PostgreSQL: `pg_current_snapshot()` names the transactions that have completed: 
 anywhere in the cluster changes it (a transaction that was running leaves the list, or a newer
 one moves its upper bound). Two equal snapshots therefore see the same data. It costs one
 round trip of a raw autocommit connection, no table read and no ORM: in process, half the
-time of reading the token through SQLAlchemy. Other databases of the cluster change it too: then callers read, as without a proof.
+time of reading the token through SQLAlchemy. Other databases of the cluster change it too:
+then callers read, as without a proof.
 
 While version() answers the same value, nothing was committed: what a worker read after
 taking that value (a token, say) is still what the database holds. Without a proof (an
