@@ -20,7 +20,8 @@ from db.changes import DatabaseChanges
 from db.engine import make_engine, make_reader_engine
 from db.uow import unit_of_work_factory
 from services import idempotency, people, tokens
-from services.delivery import Courier, call_deadline, delivery_policy, sending_for
+from services.delivery import Courier, call_deadline, sending_for
+from services.delivery_policy import delivery_policy
 from services.link_job_runner import LinkJobRunner, job_policy
 from services.operations import CaseWareCloudProbe
 from services.reconciliation_runner import ReconciliationRunner

@@ -1,10 +1,10 @@
 """Durable delivery to CaseWare Cloud: the outbox, delivered in order, exactly once in effect.
 
 A change that must reach CaseWare Cloud is written as a Delivery in the transaction of the local
-change. The request then delivers it at once (after any older change of the same client), and
-the courier of each gateway process delivers what is left, with back-off, until it succeeds or
-CaseWare Cloud refuses it. Every operation is safe to repeat, so a crash between CaseWare
-Cloud's answer and our commit costs a repeat, never a duplicate.
+change (services.outbox). The request then delivers it at once (after any older change of the
+same client), and the courier of each gateway process delivers what is left, with back-off,
+until it succeeds or CaseWare Cloud refuses it. Every operation is safe to repeat, so a crash
+between CaseWare Cloud's answer and our commit costs a repeat, never a duplicate.
 """
 
 import json
@@ -14,7 +14,7 @@ import time
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from adapters.caseware_cloud.errors import CwcRejected, CwcUnavailable
 from db.models import Delivery, utcnow
@@ -23,6 +23,8 @@ from domain import links as L
 from services import delivery_log
 from services.circuit import CircuitBreaker, CircuitOpen
 from services.delivery_operations import Nothing, prepare
+from services.delivery_policy import DeliveryPolicy
+from services.outbox import Lease
 from services.refusals import explain_refusal
 from services.request_slots import RequestSlots
 from services.unlink_guard import UnlinkGuard
@@ -53,103 +55,6 @@ def call_deadline() -> float | None:
 DELIVERED, PENDING, REFUSED = "delivered", "pending", "refused"
 # The share of a lease that the work may use; the rest is for settling the outcome.
 LEASE_FOR_WORK = 0.8
-
-
-def order_key(client_id: int) -> str:
-    """A client and its contacts share one queue: a contact's access needs its entity."""
-    return f"client:{client_id}"
-
-
-@dataclass(frozen=True)
-class Lease:
-    """Who may deliver a change, until when."""
-
-    owner: str
-    until: datetime
-
-
-def enqueue(
-    uow,
-    *,
-    guard: UnlinkGuard,
-    actor: str,
-    request_id,
-    record_type: str,
-    record_id: int,
-    client_id: int,
-    operation: str,
-    action: str,
-    detail: str | None = None,
-    payload: dict | None = None,
-    lease: Lease | None = None,
-):
-    """Write a change to the outbox, in the caller's transaction; the unit of work keeps it.
-
-    Every change passes `guard`, which holds a withdrawal past its limit (then any lease is
-    dropped: a held change is never sent until released)."""
-    delivery = Delivery(
-        order_key=order_key(client_id),
-        record_type=record_type,
-        record_id=record_id,
-        operation=operation,
-        payload=json.dumps({"client_id": client_id, **(payload or {})}),
-        action=action,
-        detail=detail,
-        actor=actor,
-        request_id=request_id,
-        state=PENDING,
-        attempts=0,
-        next_attempt_at=utcnow(),
-        lease_owner=lease.owner if lease else None,
-        leased_until=lease.until if lease else None,
-    )
-    guard.admit(uow, delivery)
-    uow.deliveries.add(delivery)
-    uow.enqueued.append(delivery)
-    return delivery
-
-
-@dataclass(frozen=True)
-class DeliveryPolicy:
-    """How deliveries are retried, leased and waited for."""
-
-    lease_seconds: float = 120.0  # a delivery's work is cut off at LEASE_FOR_WORK of it
-    backoff_base: float = 1.0
-    backoff_cap: float = 300.0
-    # How long a request spends on its client's queue (waiting behind an older change in
-    # flight, or delivering several of its own) before it answers 202 and leaves the rest
-    # to the background courier: a slow CaseWare Cloud, or a client with many contacts
-    # switched off, must not keep its caller waiting for minutes. A call under way is cut
-    # short at that time; its delivery stays pending and is repeated (each is safe to repeat).
-    wait_seconds: float = 5.0
-    poll_seconds: float = 0.05  # the longest pause between looks at a change in flight
-    # Requests of this process that may wait on CaseWare Cloud at once; the others answer 202
-    # at once, so a slow CaseWare Cloud cannot take every request thread.
-    request_slots: int = 7
-    # How long a request waits for a slot when all are taken: with CaseWare Cloud answering,
-    # one frees within a call's time; when it does not, the wait is short enough to keep
-    # /healthz quick on the thread left free.
-    slot_wait_seconds: float = 0.1
-    # The thread left free delivers too, but only what takes this long (0: it never does);
-    # see services.request_slots.
-    spare_wait_seconds: float = 0.5
-    breaker_failures: int = 5
-    breaker_reset_seconds: float = 30.0
-
-
-def delivery_policy(config) -> DeliveryPolicy:
-    """The DELIVERY_ settings of the app's configuration."""
-    return DeliveryPolicy(
-        lease_seconds=float(config["DELIVERY_LEASE_SECONDS"]),
-        backoff_base=float(config["DELIVERY_BACKOFF_BASE"]),
-        backoff_cap=float(config["DELIVERY_BACKOFF_CAP"]),
-        wait_seconds=float(config["DELIVERY_WAIT_SECONDS"]),
-        request_slots=int(config["DELIVERY_REQUEST_SLOTS"]),
-        slot_wait_seconds=float(config["DELIVERY_SLOT_WAIT_SECONDS"]),
-        spare_wait_seconds=float(config["DELIVERY_SPARE_WAIT_SECONDS"]),
-        breaker_failures=int(config["CWC_BREAKER_FAILURES"]),
-        breaker_reset_seconds=float(config["CWC_BREAKER_RESET_SECONDS"]),
-    )
 
 
 @dataclass

@@ -11,7 +11,8 @@ from domain.rights import Actor
 from domain.versions import etag_for, require_match
 from services import delivery_operations as ops
 from services import unlink_guard
-from services.delivery import Courier, enqueue, order_key
+from services.delivery import Courier
+from services.outbox import enqueue, order_key
 
 
 @dataclass(frozen=True)

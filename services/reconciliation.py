@@ -10,7 +10,7 @@ from db.models import Reconciliation, utcnow
 from domain import rights as r
 from domain.errors import InvalidInput, NotFound
 from domain.rights import Actor
-from services.delivery import Lease
+from services.outbox import Lease
 
 QUEUED, RUNNING, DONE = "queued", "running", "done"
 IN_SYNC, DRIFTED, MISSING, REPAIRED = "in_sync", "drifted", "missing", "repaired"

@@ -22,8 +22,9 @@ from db.models import utcnow
 from domain import links as L
 from services import delivery_operations as ops
 from services.circuit import CircuitOpen
-from services.delivery import LEASE_FOR_WORK, Lease, answer_by, sending_for
+from services.delivery import LEASE_FOR_WORK, answer_by, sending_for
 from services.links import Upstream
+from services.outbox import Lease
 from services.reconciliation import DONE, DRIFTED, IN_SYNC, MISSING, REPAIRED
 
 log = logging.getLogger(__name__)

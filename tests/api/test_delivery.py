@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import text
 
 from adapters.caseware_cloud import CaseWareCloud
-from services.delivery import DELIVERED, Courier, DeliveryPolicy, Result
+from services.delivery import DELIVERED, Courier, Result
+from services.delivery_policy import DeliveryPolicy
 from tests.api.links_support import assignments, entities, history_of, link_of, switch, users
 
 

@@ -4,7 +4,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from db.models import Link
-from services.delivery import Courier, DeliveryPolicy
+from services.delivery import Courier
+from services.delivery_policy import DeliveryPolicy
 from tests.api.links_support import assignments, entities, link_of, switch, users
 from tests.api.test_delivery import drain, pending
 
