@@ -32,7 +32,8 @@ class DatabaseChanges:
 
     def __init__(self, readers: Engine) -> None:
         url = readers.url
-        self._postgresql = self.costs_a_round_trip = url.get_backend_name() == "postgresql"
+        # PostgreSQL's proof is a round trip; SQLite's costs microseconds.
+        self.costs_a_round_trip = url.get_backend_name() == "postgresql"
         on_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
         self._path = url.database if on_file else None
         self._readers = readers  # PostgreSQL: autocommit connections from its pool
@@ -41,7 +42,7 @@ class DatabaseChanges:
 
     def version(self) -> int | str | None:
         """The database's current version, or None when there is no proof."""
-        if self._postgresql:
+        if self.costs_a_round_trip:
             return self._snapshot()
         if self._path is None:
             return None

@@ -24,7 +24,7 @@ from services import delivery_log
 from services.circuit import CircuitBreaker, CircuitOpen
 from services.delivery_operations import Nothing, prepare
 from services.delivery_policy import DeliveryPolicy
-from services.outbox import Lease
+from services.outbox import PENDING, Lease
 from services.refusals import explain_refusal
 from services.request_slots import RequestSlots
 from services.unlink_guard import UnlinkGuard
@@ -52,7 +52,8 @@ def call_deadline() -> float | None:
     return courier.stop_by
 
 
-DELIVERED, PENDING, REFUSED = "delivered", "pending", "refused"
+# A delivery's outcomes; PENDING is also its state until then (services.outbox).
+DELIVERED, REFUSED = "delivered", "refused"
 # The share of a lease that the work may use; the rest is for settling the outcome.
 LEASE_FOR_WORK = 0.8
 
@@ -169,9 +170,7 @@ class Courier:
         # The spare thread takes only the request's own change, and not one that may create a
         # record: cut short by the spare's time, a create holds its link for minutes.
         spare_ok = (
-            claimed is not None
-            and claimed.delivery_id == last_id
-            and not getattr(claimed.work, "may_create", False)
+            claimed is not None and claimed.delivery_id == last_id and not claimed.work.may_create
         )
         with self._request_slots.take(self.policy.wait_seconds, spare=spare_ok) as seconds:
             if seconds is None:

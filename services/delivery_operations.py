@@ -40,6 +40,7 @@ class Nothing:
     """Nothing is left to send (the record is gone, or never reached CaseWare Cloud)."""
 
     reason: str
+    may_create = False  # as Work's: nothing is sent, so nothing is created
 
 
 def _refuse(message: str) -> Work:
