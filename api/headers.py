@@ -21,6 +21,14 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
+# Answers carry the firm's data (and once a token's secret): no cache may keep them.
+NO_STORE = "no-store"
+# What every /v1 answer carries besides: _secure below, and api/link_reads.py's own path.
+API_HEADERS = [
+    *SECURITY_HEADERS.items(),
+    ("Content-Security-Policy", API_POLICY),
+    ("Cache-Control", NO_STORE),
+]
 
 
 def _secure(response: Response) -> Response:
@@ -29,8 +37,7 @@ def _secure(response: Response) -> Response:
     docs = request.endpoint == DOCS_ENDPOINT
     response.headers["Content-Security-Policy"] = DOCS_POLICY if docs else API_POLICY
     if request.path.startswith("/v1/"):
-        # Answers carry the firm's data (and once a token's secret): no cache may keep them.
-        response.headers["Cache-Control"] = "no-store"
+        response.headers["Cache-Control"] = NO_STORE
     return response
 
 

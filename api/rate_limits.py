@@ -17,7 +17,7 @@ from apispec import BasePlugin
 from flask import Flask, current_app, g, request
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, storage_from_string
-from limits.strategies import FixedWindowRateLimiter
+from limits.strategies import FixedWindowRateLimiter, WindowStats
 from werkzeug.exceptions import TooManyRequests
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,18 @@ class SweptMemoryStorage(MemoryStorage):
             self._sweeping.release()
 
 
+class FixedWindow(FixedWindowRateLimiter):
+    """limits' fixed window, with a hit that answers its window too: the count incr() returns
+    is the one get_window_stats() would read again, a storage call (on Redis a round trip)
+    fewer on every limited request."""
+
+    def hit_with_stats(self, item: RateLimitItem, *identifiers: str) -> tuple[bool, WindowStats]:
+        key = item.key_for(*identifiers)
+        count = self.storage.incr(key, item.get_expiry())
+        stats = WindowStats(self.storage.get_expiry(key), max(0, item.amount - count))
+        return count <= item.amount, stats
+
+
 def _limits(config, name: str) -> list[RateLimitItem]:
     try:
         return parse_many(config[name])
@@ -94,11 +106,11 @@ class Counts:
     stop the gateway nor leave CaseWare Cloud's quota unguarded."""
 
     def __init__(self, redis_url: str | None, key_prefix: str) -> None:
-        self._memory = FixedWindowRateLimiter(SweptMemoryStorage())
+        self._memory = FixedWindow(SweptMemoryStorage())
         self._shared = None
         if redis_url:
             storage = storage_from_string(redis_url, key_prefix=key_prefix, **REDIS_TIMEOUTS)
-            self._shared = FixedWindowRateLimiter(storage)
+            self._shared = FixedWindow(storage)
         self._lock = threading.Lock()
         self._down_until = 0.0  # monotonic time before which Redis is not tried
         self._retry_in = 1.0
@@ -144,26 +156,58 @@ class RateLimits:
 
     def check_caller(self, caller: str, kind: str) -> None:
         """Count the request against its caller's budget of this kind; 429 when it is spent."""
+        allowed, g.rate_limit = self.hit_caller(caller, kind)
+        if not allowed:
+            raise TooManyRequests(
+                f"This caller has made more {kind} than its limit "
+                f"({current_app.config[f'RATE_LIMIT_{kind.upper()}']}); "
+                "try again after Retry-After seconds."
+            )
+
+    def hit_caller(self, caller: str, kind: str) -> tuple[bool, tuple]:
+        """Count a request of `kind` against each of the caller's limits; whether every one
+        still allowed it, and the window its answer's RateLimit-* headers describe."""
         keys = ("caller", kind, caller)
         for limit in self.by_kind[kind]:
-            g.rate_limit = (limit, keys)
-            if not self.counts.run(lambda strategy, limit=limit: strategy.hit(limit, *keys)):
-                raise TooManyRequests(
-                    f"This caller has made more {kind} than its limit "
-                    f"({current_app.config[f'RATE_LIMIT_{kind.upper()}']}); "
-                    "try again after Retry-After seconds."
-                )
+            allowed, stats = self.counts.run(
+                lambda strategy, limit=limit: strategy.hit_with_stats(limit, *keys)
+            )
+            if not allowed:
+                break
+        return allowed, (limit, keys, stats)
 
     def check_address(self, address: str) -> None:
         """429 when the address has spent its failed authentications; counted in _after."""
+        allowed, g.rate_limit = self.test_address(address)
+        if not allowed:
+            raise TooManyRequests(
+                "Too many failed authentications from this address; "
+                "try again after Retry-After seconds."
+            )
+
+    def test_address(self, address: str) -> tuple[bool, tuple]:
+        """Whether the address may still try to authenticate (nothing counted), and its window."""
         keys = ("auth-failures", address)
         for limit in self.auth_failures:
-            g.rate_limit = (limit, keys)
             if not self.counts.run(lambda strategy, limit=limit: strategy.test(limit, *keys)):
-                raise TooManyRequests(
-                    "Too many failed authentications from this address; "
-                    "try again after Retry-After seconds."
-                )
+                return False, (limit, keys, None)
+        return True, (limit, keys, None)
+
+    def headers(self, window: tuple, status: int) -> list[tuple[str, str]]:
+        """RateLimit-* of this window (hit_caller's or test_address's), Retry-After on a 429;
+        read from the storage unless the hit brought them."""
+        limit, keys, stats = window
+        if stats is None:
+            stats = self.counts.run(lambda strategy: strategy.get_window_stats(limit, *keys))
+        seconds = max(0, math.ceil(stats.reset_time - time.time()))
+        headers = [
+            ("RateLimit-Limit", str(limit.amount)),
+            ("RateLimit-Remaining", str(stats.remaining)),
+            ("RateLimit-Reset", str(seconds)),
+        ]
+        if status == 429:
+            headers.append(("Retry-After", str(max(1, seconds))))
+        return headers
 
     def _after(self, response):
         """Count a 401 against its address; RateLimit-* on every answer of a limited route,
@@ -171,23 +215,18 @@ class RateLimits:
         current = g.pop("rate_limit", None)
         if current is None:
             return response
-        limit, keys = current
+        limit, keys, _ = current
         try:
             if response.status_code == 401 and keys[0] == "auth-failures":
                 for item in self.auth_failures:
                     self.counts.run(lambda strategy, item=item: strategy.hit(item, *keys))
-            reset_at, remaining = self.counts.run(
-                lambda strategy: strategy.get_window_stats(limit, *keys)
-            )
+                current = (limit, keys, None)  # the window changed: read it again
+            headers = self.headers(current, response.status_code)
         except Exception:  # the memory does not fail; this is a fault of ours: answer anyway
             log.exception("rate limit headers left out")
             return response
-        seconds = max(0, math.ceil(reset_at - time.time()))
-        response.headers["RateLimit-Limit"] = str(limit.amount)
-        response.headers["RateLimit-Remaining"] = str(remaining)
-        response.headers["RateLimit-Reset"] = str(seconds)
-        if response.status_code == 429:
-            response.headers["Retry-After"] = str(max(1, seconds))
+        for name, value in headers:
+            response.headers[name] = value
         return response
 
 

@@ -20,9 +20,13 @@ PARAMETER = {
 }
 
 
+def choose(offered: str | None) -> str:
+    """The id of a request that sent `offered` as its X-Request-ID: that one when sane."""
+    return offered if offered and _SANE.fullmatch(offered) else uuid.uuid4().hex
+
+
 def _assign():
-    offered = request.headers.get("X-Request-ID", "")
-    g.request_id = offered if _SANE.fullmatch(offered) else uuid.uuid4().hex
+    g.request_id = choose(request.headers.get("X-Request-ID"))
 
 
 def _echo(response):

@@ -26,6 +26,9 @@ from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
+# PostgreSQL's proof, as SQL: _snapshot() runs it alone, db.link_views as a column of its read.
+PG_PROOF = "pg_current_snapshot()::text"
+
 
 class DatabaseChanges:
     """version(): an opaque value that differs after any commit to the database, or None."""
@@ -62,7 +65,7 @@ class DatabaseChanges:
             return None
         try:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_current_snapshot()::text")
+                cursor.execute(f"SELECT {PG_PROOF}")
                 return cursor.fetchone()[0]
         except Exception:
             log.debug("no snapshot to prove the database unchanged", exc_info=True)

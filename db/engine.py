@@ -22,6 +22,9 @@ HIDE_PARAMETERS = {"hide_parameters": True}
 # and closes it after use: past the pool's size every request would pay a new connection
 # (SQLAlchemy's default is 5; on PostgreSQL a reader pool of 5 served 644 GETs/s, of 10 3,250).
 POOL = {"pool_size": 12, "max_overflow": 8}
+# A reader's connection is in autocommit: there is no transaction to roll back when it goes
+# back to the pool (SQLAlchemy's "disabling reset on return for non-transactional connections").
+READER_POOL = {**POOL, "pool_reset_on_return": None}
 
 
 def make_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
@@ -85,7 +88,7 @@ def make_reader_engine(engine: Engine, *, sqlite_busy_timeout: float = 30.0) -> 
         return create_engine(
             url.update_query_dict({"options": options}),
             isolation_level="AUTOCOMMIT",
-            **POOL,
+            **READER_POOL,
             **HIDE_PARAMETERS,
         )
     if url.database in (None, "", ":memory:"):
@@ -94,7 +97,7 @@ def make_reader_engine(engine: Engine, *, sqlite_busy_timeout: float = 30.0) -> 
         url,
         isolation_level="AUTOCOMMIT",
         connect_args={"check_same_thread": False, "timeout": sqlite_busy_timeout},
-        **POOL,
+        **READER_POOL,
         **HIDE_PARAMETERS,
     )
 

@@ -2,7 +2,7 @@
 
 import re
 import unicodedata
-from datetime import UTC
+from datetime import UTC, datetime
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -17,6 +17,11 @@ class BaseSchema(ma.Schema):
         unknown = ma.RAISE
 
 
+def utc_text(value: datetime) -> str:
+    """A time as api.md writes it: ISO 8601 in UTC, to the second, with a Z."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class UtcDateTime(fields.AwareDateTime):
     """A time written as ISO 8601 in UTC with a Z, as api.md promises; read with any offset,
     never without one, and only when it is a time in UTC at all (years 1 to 9999 there)."""
@@ -27,9 +32,7 @@ class UtcDateTime(fields.AwareDateTime):
         super().__init__(format="iso", default_timezone=None, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return None if value is None else utc_text(value)
 
     def _deserialize(self, value, attr, data, **kwargs):
         moment = super()._deserialize(value, attr, data, **kwargs)

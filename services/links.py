@@ -105,6 +105,11 @@ def _link_view(reader, record_type: str, record_id: int) -> tuple[dict, str]:
             row = reader.links.contact_view(record_id)
     if row is None:
         raise NotFound(f"No {record_type} with id {record_id}.")
+    return view_of_row(record_type, record_id, row)
+
+
+def view_of_row(record_type: str, record_id: int, row) -> tuple[dict, str]:
+    """The link view and its ETag from a row of db.link_views' statement for `record_type`."""
     if record_type == "client":
         reasons = eligibility.client_ineligible_reasons(row.kind, row.status)
     else:

@@ -90,6 +90,15 @@ class KnownTokens:
         self._known[token_hash] = known
 
 
+def known_actor(known: KnownTokens, secret: str, version: int | str | None) -> Actor | None:
+    """The actor behind `secret` when this process read its token at `version` of the database
+    and it is neither expired nor due a last_used_at write; else None, and authenticate() must
+    read it. No database call: `version` is the caller's proof that nothing changed since."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    return known.get(_hash(secret), version, utcnow())
+
+
 def authenticate(
     reader, writer, secret: str, touch_after: timedelta, known: KnownTokens | None = None
 ) -> Actor | None:
