@@ -7,7 +7,17 @@ from flask import Flask
 from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
 
-from api import cors, docs, errors, headers, metrics, rate_limits, request_id, request_log
+from api import (
+    cors,
+    docs,
+    errors,
+    headers,
+    link_reads,
+    metrics,
+    rate_limits,
+    request_id,
+    request_log,
+)
 from api.converters import MAX_ID, IdConverter
 from api.errors import PROBLEM_JSON
 from schemas.base import ProblemSchema
@@ -77,4 +87,5 @@ def register(app: Flask) -> Api:
     metrics.register(app)
     headers.register(app)
     cors.register(app)
+    link_reads.install(app)  # last: it answers some link views before all of the above
     return api
