@@ -1,9 +1,10 @@
 """The two link views, answered before Flask when nothing about the request is unusual.
 
 GET /v1/clients/{id}/links and /v1/contacts/{id}/links sit in every view of the Koppelingen
-tab. Through Flask a link view cost about 1.2 ms of CPU on the bench machine, of which the
-statement and its answer were a fifth; the rest was Flask's request context, its hooks and
-marshmallow, which this path does not run (issue 9, figure 1).
+tab. In process, through Flask, a link view cost about 1,250 us of CPU on the bench machine,
+of which the statement and its answer were a quarter; the rest was Flask's request context,
+its hooks and marshmallow, which this path does not run. Here it costs about 370 us (issue 9,
+figure 1).
 
 It answers only what it can answer exactly as Flask would: a GET with no query string, a
 canonical id, a gateway token this process has read and the database proves unchanged since
