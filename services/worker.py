@@ -36,12 +36,14 @@ class BackgroundCourier:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._tidy_lock = threading.Lock()
-        # When a round last found nothing to do, and whose: until `interval` later, the other
-        # threads need not look again. Each thread waits `interval` between rounds, so an idle
-        # process used to look `threads` times an interval, each look holding the GIL while
-        # requests waited for it: with 4 threads, PostgreSQL's figure 2 (issue 9) was 3 to 4 ms
-        # slower at the p50 than with the rounds out of the way.
+        # When a round last found nothing to do, and whose; when one last did some. Once the
+        # process has had no background work for an interval, one look an interval is enough:
+        # each thread waits `interval` between rounds, so an idle process used to look
+        # `threads` times an interval, each look holding the GIL while requests waited for it
+        # (with 4 threads, PostgreSQL's figure 2 of issue 9 was 3 to 4 ms slower at the p50).
+        # While rounds find work (a drain after an outage), every thread looks as before.
         self._found_nothing = (float("-inf"), None)  # (monotonic time, thread)
+        self._did_work_at = float("-inf")
 
     def start(self) -> None:
         if not self._threads:
@@ -89,10 +91,9 @@ class BackgroundCourier:
     def _round(self) -> int:
         """Deliver what is due, then the other duties (link jobs, reconciliations); how much
         was done in all (0: nothing, wait for the next round). Skipped (0) while another
-        thread's round found nothing less than an interval ago; while rounds find work, every
-        thread takes part."""
-        at, thread = self._found_nothing
-        if thread is not threading.current_thread() and time.monotonic() - at < self._interval:
+        thread's round found nothing less than an interval ago, and none found work in the
+        interval before; while rounds find work, every thread takes part."""
+        if self._resting():
             return 0
         stopping = self._stopping.is_set
         done = self._courier.run_due(stopping=stopping)
@@ -100,9 +101,20 @@ class BackgroundCourier:
             if stopping():
                 break
             done += int(duty())
-        if not done:
+        if done:
+            self._did_work_at = time.monotonic()
+        else:
             self._found_nothing = (time.monotonic(), threading.current_thread())
         return done
+
+    def _resting(self) -> bool:
+        at, thread = self._found_nothing
+        now = time.monotonic()
+        return (
+            thread is not threading.current_thread()
+            and now - at < self._interval
+            and now - self._did_work_at >= self._interval
+        )
 
     def run(self) -> None:
         """Deliver what is due, then wait; a failing round (database down) is logged, not fatal."""

@@ -1,5 +1,5 @@
-"""The background courier's threads: an idle process looks for work once an interval, not once
-per thread; while there is work, every thread takes part."""
+"""The background courier's threads: a process idle for an interval looks for work once an
+interval, not once per thread; while there is work, every thread takes part."""
 
 import threading
 import time
@@ -60,8 +60,22 @@ def test_while_rounds_find_work_every_thread_takes_part():
     done = [worker._round()] + [round_on_a_thread_of_its_own(worker) for _ in range(2)]
 
     assert done == [1, 1, 1] and queue.looks == 3
-    assert round_on_a_thread_of_its_own(worker) == 0  # the queue is empty: this one found it so
-    assert round_on_a_thread_of_its_own(worker) == 0 and queue.looks == 4
+    # A pause in a drain (what is left waits for its retry time): the others go on looking.
+    assert round_on_a_thread_of_its_own(worker) == 0
+    assert round_on_a_thread_of_its_own(worker) == 0
+    assert queue.looks == 5
+
+
+def test_after_an_interval_without_work_the_others_rest_again():
+    queue = Queue(due=1)
+    worker = BackgroundCourier(queue, interval=0.05, threads=4)
+    assert worker._round() == 1
+    time.sleep(0.06)
+
+    assert round_on_a_thread_of_its_own(worker) == 0  # looks, finds nothing
+    assert round_on_a_thread_of_its_own(worker) == 0  # rests
+
+    assert queue.looks == 2
 
 
 def test_duties_are_part_of_the_round_and_count_as_work():
