@@ -5,24 +5,16 @@ import pytest
 from sqlalchemy import create_engine, event, text
 
 from app import create_app
-from config import TestConfig
 from domain.rights import ALL_RIGHTS
 from services import tokens
 from services.tokens import OPERATOR
+from tests.api.gateway_support import second_gateway_config
 
 
 @pytest.fixture
 def gateway(app):
     """A second app on the same database, touching last_used_at once a minute as in production."""
-
-    class Config(TestConfig):
-        DATABASE_URL = app.config["DATABASE_URL"]
-        TOKEN_TOUCH_SECONDS = 60
-        CWC_BASE_URL = app.config["CWC_BASE_URL"]
-        CWC_CLIENT_ID = app.config["CWC_CLIENT_ID"]
-        CWC_CLIENT_SECRET = app.config["CWC_CLIENT_SECRET"]
-
-    gateway = create_app(Config)
+    gateway = create_app(second_gateway_config(app))
     yield gateway
     gateway.extensions["cwc"].close()
     gateway.extensions["db_changes"].close()

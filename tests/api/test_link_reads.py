@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app import create_app
-from config import TestConfig
 from domain.rights import ALL_RIGHTS, LINKS_READ
 from services import tokens
 from services.tokens import OPERATOR
+from tests.api.gateway_support import second_gateway_config
 from tests.api.links_support import switch
 
 CLIENT_RULE = "/v1/clients/<id:client_id>/links"
@@ -28,15 +28,7 @@ def make_gateway(app):
     made = []
 
     def make(**settings):
-        class Config(TestConfig):
-            DATABASE_URL = app.config["DATABASE_URL"]
-            TOKEN_TOUCH_SECONDS = 60
-            CWC_BASE_URL = app.config["CWC_BASE_URL"]
-            CWC_CLIENT_ID = app.config["CWC_CLIENT_ID"]
-            CWC_CLIENT_SECRET = app.config["CWC_CLIENT_SECRET"]
-            locals().update(settings)
-
-        gateway = create_app(Config)
+        gateway = create_app(second_gateway_config(app, **settings))
         made.append(gateway)
         return Gateway(gateway)
 
