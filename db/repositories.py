@@ -114,10 +114,9 @@ class ContactRepository(_Repository):
         Changes to a client's queue are serialised on the client's row, so that their
         deliveries are numbered in the order they commit.
         """
-        client_id = self.session.scalar(statements.CONTACTS_CLIENT, {"contact_id": contact_id})
-        if client_id is None:
+        params = {"contact_id": contact_id}
+        if self.session.scalars(statements.LOCK_CONTACTS_CLIENT, params).first() is None:
             return None
-        self.session.scalars(statements.LOCK_CLIENT, {"client_id": client_id}).all()
         return self.get(contact_id, for_update=True)
 
     def list_for_client(

@@ -19,8 +19,15 @@ def by_id_for_update(model):
     return select(model).where(model.id == bindparam("record_id")).with_for_update()
 
 
-CONTACTS_CLIENT = select(Contact.client_id).where(Contact.id == bindparam("contact_id"))
-LOCK_CLIENT = select(Client.id).where(Client.id == bindparam("client_id")).with_for_update()
+# The contact's client, locked, found from the contact in the same statement (one round trip).
+LOCK_CONTACTS_CLIENT = (
+    select(Client.id)
+    .where(
+        Client.id
+        == select(Contact.client_id).where(Contact.id == bindparam("contact_id")).scalar_subquery()
+    )
+    .with_for_update()
+)
 
 LINK_OF = select(Link).where(
     Link.record_type == bindparam("record_type"), Link.record_id == bindparam("record_id")

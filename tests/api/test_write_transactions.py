@@ -109,3 +109,32 @@ def test_a_switch_reads_each_link_it_needs_once(http, auth, new_client, new_cont
     assert switch(http, auth, "contact", contact["id"], True).status_code == 200
 
     assert len(link_reads) == 2  # the contact's (made) and its client's
+
+
+def test_a_contact_change_locks_its_client_and_itself_in_two_statements(
+    app, http, auth, new_client, new_contact
+):
+    """The lock order of every writer (client, then contact), one statement each: the client is
+    found from the contact inside the statement that locks it."""
+    contact = new_contact(new_client()["id"], email="piet@jansen.example")
+    app.config["TOKEN_TOUCH_SECONDS"] = 3600  # no note of the token's use among the statements
+    http.get("/v1/clients", headers=auth)  # the last one noted
+    before_the_update = []
+    engine = app.extensions["db_engine"]
+
+    def note(_conn, _cursor, statement, *_):
+        if not any(s.startswith("UPDATE contacts") for s in before_the_update):
+            before_the_update.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        answer = http.patch(
+            f"/v1/contacts/{contact['id']}", json={"phone": "0612345678"}, headers=auth
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+    assert answer.status_code == 200
+    reads = [s for s in before_the_update if s.startswith("SELECT")]
+    assert [s.split(" FROM ")[1].split()[0] for s in reads] == ["clients", "contacts"]
+    assert "(SELECT contacts.client_id FROM contacts" in reads[0]
