@@ -156,3 +156,35 @@ def test_log_format_plain_gives_readable_lines_gunicorns_too(gateway, tmp_path):
         re.fullmatch(rf"{stamp} INFO gunicorn\.error \[-\] Booting worker .*", x) for x in lines
     )
     assert all(re.match(rf"{stamp} [A-Z]+ [\w.]+ \[", x) for x in lines), lines
+
+
+def test_link_views_answered_before_flask_are_logged_as_every_request(gateway, tmp_path):
+    """After its first reads a token is on proof, and api/link_reads.py answers the link views:
+    under gunicorn each still has its line, with its request id, and its headers."""
+    gateway["start"]()
+    base, headers, log = gateway["base"], gateway["headers"], tmp_path / "gateway.log"
+    client_id = linked_client(base, headers, "7003")
+    ids = [f"e2e-read-{n}" for n in range(5)]
+
+    answers = [
+        requests.get(
+            f"{base}/v1/clients/{client_id}/links",
+            headers={**headers, "X-Request-ID": rid},
+            timeout=10,
+        )
+        for rid in ids
+    ]
+
+    assert {a.status_code for a in answers} == {200}
+    assert [a.headers["X-Request-ID"] for a in answers] == ids
+    assert len({a.content for a in answers}) == 1 and answers[0].json()["caseware_cloud"]["active"]
+    assert all(a.headers["Cache-Control"] == "no-store" and "ETag" in a.headers for a in answers)
+    wait_until(lambda: all(events(log, "request", rid) for rid in ids), 10, "the reads' lines")
+    for rid, answer in zip(ids, answers, strict=True):
+        [line] = events(log, "request", rid)
+        assert (line["method"], line["route"], line["status"]) == (
+            "GET",
+            "/v1/clients/{client_id}/links",
+            200,
+        )
+        assert line["caller"] == "e2e" and line["bytes"] == len(answer.content)
