@@ -54,6 +54,12 @@ def _authenticate_person(token: str):
     except people.InvalidJwt as refused:
         log.info("JWT refused: %s", refused.reason)
         return _unauthorized(f"The JWT is refused: {refused.reason}.", "invalid_token")
-    # The person's id goes to the logs (api.md); their name goes into the link history.
-    log.info("request by person sub=%s", g.actor.subject)
+    note_person(g.actor)
     return None
+
+
+def note_person(actor, request_id: str | None = None) -> None:
+    """The person's id goes to the logs (api.md); their name goes into the link history.
+    `request_id` outside Flask (api/link_reads.py), where the log filter cannot find it."""
+    extra = {} if request_id is None else {"request_id": request_id}
+    log.info("request by person sub=%s", actor.subject, extra=extra)

@@ -8,12 +8,13 @@ figure 1).
 
 It answers only what it can answer exactly as Flask would: a GET with no query string, a
 canonical id, a gateway token this process has read and the database proves unchanged since
-(services.tokens.known_actor), with links:read, under its rate limits, for a record that
-exists. Everything else, and any database error, goes to Flask untouched, which answers it
-the usual way; so do persons' JWTs and CORS requests. What every answer carries is built from
-the same parts Flask's hooks use: the request id, the rate-limit count and headers, the
-security headers, the request line and the metrics (tests/api/test_link_reads.py holds the
-two paths to the same answers, lines and counts).
+(services.tokens.known_actor) or a person's JWT that passes services.people's checks, with
+links:read, under its rate limits, for a record that exists. Everything else, and any
+database error, goes to Flask untouched, which answers it the usual way; so do CORS
+requests. What every answer carries is built from the same parts Flask's hooks use: the
+request id, the person's log line, the rate-limit count and headers, the security headers,
+the request line and the metrics (tests/api/test_link_reads.py holds the two paths to the
+same answers, lines and counts).
 """
 
 import functools
@@ -23,13 +24,13 @@ import time
 
 from flask import Flask
 
-from api import headers, request_id, request_log
+from api import auth, headers, request_id, request_log
 from api.converters import MAX_ID
 from api.links import CLIENT, CONTACT
 from db.link_views import LinkViewReads
 from domain import rights as r
 from schemas.base import utc_text
-from services import links, tokens
+from services import links, people, tokens
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class LinkReads:
         extensions = app.extensions
         self._reads = LinkViewReads(extensions["db_reader_engine"], extensions["db_changes"])
         self._known = extensions["known_tokens"]
+        self._jwt = extensions["jwt_settings"]  # None: JWTs are refused, by Flask
         self._limits = extensions["rate_limits"]
         self._metrics = extensions["metrics"]
         # As Flask's JSON provider writes an answer (DefaultJSONProvider.response): compact,
@@ -83,12 +85,17 @@ class LinkReads:
         # As Flask's hooks do, in their order: the address's failed authentications first.
         if not self._limits.test_address(f"address:{address}")[0]:
             return None
+        person = None
+        if not secret.startswith(tokens.TOKEN_PREFIX):
+            person = self._person(secret)
+            if person is None:
+                return None
         try:
             version, row = self._reads.read(record_type, record_id)
         except self._reads.errors:  # Flask reads again, and answers what the database says
             log.debug("link view left to Flask after a database error", exc_info=True)
             return None
-        actor = tokens.known_actor(self._known, secret, version)
+        actor = person or tokens.known_actor(self._known, secret, version)
         if actor is None or r.LINKS_READ not in actor.rights or row is None:
             return None
         allowed, window = self._limits.hit_caller(actor.key, "reads")
@@ -97,6 +104,8 @@ class LinkReads:
         view, tag = links.view_of_row(record_type, record_id, row)
         body = self._body(view)
         rid = request_id.choose(environ.get("HTTP_X_REQUEST_ID"))
+        if person is not None:
+            auth.note_person(person, rid)
         response_headers = [
             ("Content-Type", "application/json"),
             ("Content-Length", str(len(body))),
@@ -120,6 +129,15 @@ class LinkReads:
         )
         return "200 OK", response_headers, body
 
+    def _person(self, token: str):
+        """The person a JWT speaks for, or None: a refusal is Flask's to answer (and log)."""
+        if self._jwt is None:
+            return None
+        try:
+            return people.authenticate(self._jwt, token)
+        except people.InvalidJwt:
+            return None
+
     def _body(self, view: dict) -> bytes:
         """The view as LinksSchema and Flask's JSON write it (times as api.md's UTC text)."""
         link = view["caseware_cloud"]
@@ -130,10 +148,10 @@ class LinkReads:
 
 
 def _bearer_secret(header: str) -> str | None:
-    """The gateway token of an Authorization header, or None (no header, a JWT, ...)."""
+    """The bearer value of an Authorization header (a gateway token or a JWT), or None."""
     scheme, _, secret = header.partition(" ")
     secret = secret.strip()
-    if scheme.lower() != "bearer" or not secret.startswith(tokens.TOKEN_PREFIX):
+    if scheme.lower() != "bearer" or not secret:
         return None
     return secret
 

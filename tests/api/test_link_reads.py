@@ -5,6 +5,7 @@ import secrets
 from contextlib import contextmanager
 from unittest import mock
 
+import jwt
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -13,6 +14,7 @@ from domain.rights import ALL_RIGHTS, LINKS_READ
 from services import tokens
 from services.tokens import OPERATOR
 from tests.api.gateway_support import second_gateway_config
+from tests.api.jwt_support import SECRET, claims, hand_signed, jwt_settings
 from tests.api.links_support import switch
 
 CLIENT_RULE = "/v1/clients/<id:client_id>/links"
@@ -281,3 +283,45 @@ def test_cors_requests_are_flasks(make_gateway, records):
 
     assert not fast and answer.status_code == 200
     assert answer.headers["Access-Control-Allow-Origin"] == "https://auditcase.example"
+
+
+def test_a_persons_jwt_is_answered_logged_and_counted_as_flask_does(make_gateway, records, caplog):
+    """The AuditCase frontend reads for a logged-in person: a JWT needs no database proof."""
+    gateway = make_gateway(**jwt_settings("HS256", secret=SECRET))
+    anna = {
+        "Authorization": f"Bearer {jwt.encode(claims(), SECRET, algorithm='HS256')}",
+        "X-Request-ID": REQUEST_ID,
+    }
+    path = f"/v1/contacts/{records['contact'][0]}/links"
+    caplog.set_level("INFO")
+    caplog.clear()
+
+    ours, fast = gateway.get(path, anna)
+    with gateway.flask_only():
+        flasks = gateway.http.get(path, headers=anna)
+
+    assert fast and ours.status_code == flasks.status_code == 200
+    assert ours.data == flasks.data and _fixed(ours.headers) == _fixed(flasks.headers)
+    remaining = int(flasks.headers["RateLimit-Remaining"])
+    assert int(ours.headers["RateLimit-Remaining"]) == remaining + 1
+    lines = [(r.name, r.getMessage()) for r in caplog.records if r.name.startswith("api.")]
+    person, request = ("api.auth", "request by person sub=42"), "api.requests"
+    assert [name for name, _ in lines] == ["api.auth", request, "api.auth", request]
+    assert lines[0] == lines[2] == person
+    assert caplog.records[0].request_id == REQUEST_ID
+    ours_line, flasks_line = (_line(r) for r in caplog.records if r.name == request)
+    assert ours_line == flasks_line and ours_line["caller"] == "jwt:42"
+
+
+def test_a_refused_or_rightless_jwt_is_left_to_flask(make_gateway, records, problem):
+    gateway = make_gateway(**jwt_settings("HS256", secret=SECRET))
+    path = f"/v1/clients/{records['client'][0]}/links"
+    forged = hand_signed({"alg": "HS256", "typ": "JWT"}, claims(), b"not-the-secret-" * 3)
+    lister = jwt.encode(claims(rights=["clients:read"]), SECRET, algorithm="HS256")
+
+    refused, refused_fast = gateway.get(path, {"Authorization": f"Bearer {forged}"})
+    forbidden, forbidden_fast = gateway.get(path, {"Authorization": f"Bearer {lister}"})
+
+    assert not refused_fast and not forbidden_fast
+    problem(refused, 401, "unauthorized")
+    problem(forbidden, 403, "forbidden")
