@@ -91,7 +91,7 @@ class LinkReads:
             if person is None:
                 return None
         try:
-            version, row = self._reads.read(record_type, record_id)
+            version, row = self._reads.read(record_type, record_id, proof=person is None)
         except self._reads.errors:  # Flask reads again, and answers what the database says
             log.debug("link view left to Flask after a database error", exc_info=True)
             return None

@@ -144,10 +144,14 @@ class LinkViewReads:
         # What read() raises when the database fails: SQLAlchemy's (connecting), the driver's.
         self.errors = (DBAPIError, self._driver_error)
 
-    def read(self, record_type: str, record_id: int) -> tuple[int | str | None, object]:
+    def read(
+        self, record_type: str, record_id: int, *, proof: bool = True
+    ) -> tuple[int | str | None, object]:
         """(version, row), the row None when there is no such record; a database that fails
-        raises, its connection thrown away rather than pooled again."""
-        version = None if self._proof_in_statement else self._changes.version()
+        raises, its connection thrown away rather than pooled again. `proof`: whether the
+        caller needs the version (a JWT does not; on PostgreSQL it comes free anyway)."""
+        need_version = proof and not self._proof_in_statement
+        version = self._changes.version() if need_version else None
         connection = self._readers.raw_connection()
         try:
             cursor = connection.cursor()
